@@ -1,0 +1,483 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * softreg.h: the public API of libsoftreg, softmax (multinomial logistic)
+ * regression on IDX image data, with a naive reference kernel and a batched
+ * BLAS kernel behind one contract.
+ *
+ * Conventions, for every function below:
+ *  - Arrays are float32 and row-major. Shapes are written (rows, cols).
+ *  - Functions that can fail return an 'enum softreg_result' and, on failure,
+ *    write one line into 'err' (SOFTREG_ERRLEN bytes; may be NULL) naming the
+ *    file and the reason. The library never prints and never exits.
+ *  - Sizes are size_t; n samples, d features, k classes.
+ *  - Objects are not safe to use from several threads at once; distinct
+ *    objects are independent. There is no global mutable state, except the
+ *    thread count that softreg_set_threads() hands to OpenMP and OpenBLAS.
+ */
+#ifndef SOFTREG_H
+#define SOFTREG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SOFTREG_VERSION_STRING "0.1.0"
+#define SOFTREG_ERRLEN 512
+
+/* ==== Results ==== */
+
+enum softreg_result {
+	SOFTREG_OK = 0,
+	SOFTREG_ERR_IO = 1,          /* a file could not be opened, read or written */
+	SOFTREG_ERR_FORMAT = 2,      /* a file is malformed, truncated or corrupt */
+	SOFTREG_ERR_NOMEM = 3,       /* an allocation failed */
+	SOFTREG_ERR_PARAM = 4,       /* an argument or option is out of range */
+	SOFTREG_ERR_MISMATCH = 5,    /* two inputs do not fit together (d, k, counts) */
+	SOFTREG_ERR_DIVERGED = 6,    /* training produced a non-finite loss or weight */
+	SOFTREG_ERR_INTERRUPTED = 7, /* training stopped because the stop flag was set */
+};
+
+/* softreg_result_name() - a short constant string for 'r' ("ok", "io", ...). */
+const char *softreg_result_name(enum softreg_result r);
+
+/* ==== IDX files ==== */
+
+/* The largest decompressed IDX payload a reader accepts unless told otherwise:
+ * 4 GiB, well above any image set that fits this tool's purpose. A file that
+ * claims more is rejected before anything is allocated. Override with the
+ * 'max_bytes' argument, or in the CLI with $SOFTREG_MAX_BYTES. */
+#define SOFTREG_IDX_MAX_BYTES ((uint64_t)4 << 30)
+
+struct softreg_idx {
+	uint8_t *data;    /* the payload, dims[0] * ... * dims[ndim-1] bytes */
+	size_t ndim;      /* 1 (labels) or 3 (images) */
+	size_t dims[3];
+	size_t nbytes;
+};
+
+/*
+ * softreg_idx_read() - read an IDX file of unsigned bytes, raw or gzip.
+ *
+ * 'path' is read through zlib, so a gzip file and a raw file give the same
+ * result. Only type 0x08 (unsigned byte) with 1 or 3 dimensions is accepted.
+ * The header's dimensions are multiplied with overflow checks, bounded by
+ * 'max_bytes' (0 = SOFTREG_IDX_MAX_BYTES), and checked against the file's
+ * length (raw) or the gzip trailer's size field before anything is allocated.
+ * A short payload, a corrupt gzip stream or trailing bytes are errors.
+ *
+ * Returns SOFTREG_OK and fills 'out' (free it with softreg_idx_free()), or an
+ * error with 'out' zeroed.
+ */
+enum softreg_result softreg_idx_read(const char *path, uint64_t max_bytes,
+				     struct softreg_idx *out, char *err);
+
+/* softreg_idx_free() - free the payload; NULL or a zeroed struct is fine. */
+void softreg_idx_free(struct softreg_idx *idx);
+
+/* ==== Datasets ==== */
+
+struct softreg_dataset {
+	size_t n;         /* samples */
+	size_t rows, cols;
+	size_t d;         /* rows * cols */
+	uint8_t *pixels;  /* (n, d) */
+	uint8_t *labels;  /* (n) */
+	uint8_t max_label;
+};
+
+/*
+ * softreg_dataset_load() - read an image IDX file and a label IDX file.
+ *
+ * The image count must equal the label count. Returns SOFTREG_OK and fills
+ * 'ds' (free with softreg_dataset_free()), or an error naming the file.
+ */
+enum softreg_result softreg_dataset_load(const char *images_path,
+					 const char *labels_path,
+					 uint64_t max_bytes,
+					 struct softreg_dataset *ds, char *err);
+
+/*
+ * softreg_dataset_find() - the path of a standard MNIST-layout file in 'dir'.
+ *
+ * 'stem' is e.g. "train-images-idx3-ubyte"; 'dir/stem' is preferred when it
+ * exists, else 'dir/stem.gz'. Writes into 'path' ('size' bytes) and returns
+ * SOFTREG_OK, or SOFTREG_ERR_IO when neither exists.
+ */
+enum softreg_result softreg_dataset_find(const char *dir, const char *stem,
+					 char *path, size_t size, char *err);
+
+/*
+ * softreg_dataset_load_dir() - load the train and test sets of 'dir'.
+ *
+ * Reads the four files in parallel. Checks that train and test have the same
+ * image size and that every test label is below 1 + the largest train label.
+ */
+enum softreg_result softreg_dataset_load_dir(const char *dir, uint64_t max_bytes,
+					     struct softreg_dataset *train,
+					     struct softreg_dataset *test,
+					     char *err);
+
+void softreg_dataset_free(struct softreg_dataset *ds);
+
+/* ==== Random numbers (xoshiro256**, seeded through splitmix64) ==== */
+
+struct softreg_rng {
+	uint64_t s[4];
+};
+
+void softreg_rng_seed(struct softreg_rng *rng, uint64_t seed);
+uint64_t softreg_rng_next(struct softreg_rng *rng);
+/* A uniform integer in [0, bound), without modulo bias; 'bound' > 0. */
+uint64_t softreg_rng_below(struct softreg_rng *rng, uint64_t bound);
+/* A uniform float in [0, 1). */
+float softreg_rng_uniform(struct softreg_rng *rng);
+/* Fisher-Yates shuffle of 'perm' (n entries). */
+void softreg_shuffle(struct softreg_rng *rng, uint32_t *perm, size_t n);
+
+/* ==== Models ==== */
+
+enum softreg_prep {
+	SOFTREG_PREP_SCALE = 0,       /* x = pixel * scale */
+	SOFTREG_PREP_STANDARDIZE = 1, /* x = (pixel - mean[j]) * inv_std[j] */
+};
+
+/*
+ * A model: W (k, d), b (k) and the input preprocessing, in one allocation.
+ * Everything in it is saved; there are no timestamps, so the same training
+ * gives the same file, byte for byte.
+ */
+struct softreg_model {
+	size_t k, d;
+	size_t rows, cols;     /* the image shape d came from (rows * cols == d) */
+	enum softreg_prep prep;
+	float scale;           /* SOFTREG_PREP_SCALE */
+	float *mean;           /* (d), SOFTREG_PREP_STANDARDIZE, else NULL */
+	float *inv_std;        /* (d), SOFTREG_PREP_STANDARDIZE, else NULL */
+	float *W;              /* (k, d) */
+	float *b;              /* (k) */
+	/* training metadata, informative only */
+	uint32_t epochs;
+	uint64_t seed;
+	double test_accuracy;  /* a fraction; -1 when unknown */
+	void *mem_;            /* the one allocation */
+};
+
+/*
+ * softreg_model_alloc() - a zero model of 'k' classes and 'rows' * 'cols'
+ * features, preprocessing SOFTREG_PREP_SCALE with scale 1/255.
+ *
+ * Returns NULL when k < 2, k > 256, d == 0, d > 2^26 or out of memory.
+ * Storage for mean/inv_std is always reserved, so the preprocessing can be
+ * switched with softreg_model_standardize().
+ */
+struct softreg_model *softreg_model_alloc(size_t k, size_t rows, size_t cols);
+
+/* softreg_model_free() - free 'm'; NULL does nothing. */
+void softreg_model_free(struct softreg_model *m);
+
+/* softreg_model_copy() - copy W, b, preprocessing and metadata; same k, d. */
+void softreg_model_copy(struct softreg_model *dst, const struct softreg_model *src);
+
+/*
+ * softreg_model_standardize() - switch 'm' to per-feature standardisation
+ * with the mean and standard deviation of 'ds'. A feature of zero variance
+ * gets inv_std = 0 (it contributes nothing), so no division by zero happens.
+ */
+void softreg_model_standardize(struct softreg_model *m, const struct softreg_dataset *ds);
+
+/*
+ * softreg_model_save() - write 'm' to 'path' atomically: a temporary file in
+ * the same folder, fsync, rename over 'path', fsync the folder. On failure
+ * the previous content of 'path' is intact and no temporary file remains.
+ *
+ * The optional 'opt' block (training state for checkpoints; NULL for a plain
+ * model) is saved after the model, inside the CRC.
+ */
+struct softreg_train_state;
+enum softreg_result softreg_model_save(const struct softreg_model *m,
+				       const struct softreg_train_state *opt,
+				       const char *path, char *err);
+
+/*
+ * softreg_model_load() - read a model written by softreg_model_save().
+ *
+ * Checks the magic, the version, every size against the file's length and the
+ * CRC-32 before any value is used. On success '*model_ret' is a new model. When
+ * 'state_ret' is not NULL and the file is a checkpoint, '*state_ret' is a new
+ * training state (free with softreg_train_state_free()); when the file is a
+ * plain model it is set to NULL.
+ */
+enum softreg_result softreg_model_load(const char *path, struct softreg_model **model_ret,
+				       struct softreg_train_state **state_ret, char *err);
+
+/* softreg_model_check_data() - SOFTREG_ERR_MISMATCH unless 'ds' fits 'm'
+ * (same d, every label < k). 'what' names the data in the message. */
+enum softreg_result softreg_model_check_data(const struct softreg_model *m,
+					     const struct softreg_dataset *ds,
+					     const char *what, char *err);
+
+/* ==== Kernels ==== */
+
+/*
+ * A batch of m samples. Either 'X' holds the features as floats (m, d), or
+ * X is NULL and row i is gathered from the uint8 'pixels' (n, d) at row
+ * rows[i] (or i when 'rows' is NULL) with the model's preprocessing. The label
+ * of sample i is labels[rows[i]] (or labels[i]).
+ */
+struct softreg_batch {
+	size_t m;
+	const float *X;
+	const uint8_t *pixels;
+	const uint32_t *rows;
+	const uint8_t *labels;
+};
+
+/* A kernel's scratch memory for batches of up to 'm_max' samples. */
+struct softreg_workspace;
+
+/*
+ * A kernel: one contract, two implementations ("naive", "blas").
+ *
+ * loss_grad(): forward and backward on 'batch'. Writes dW (k, d) and db (k),
+ * the gradients of the mean cross-entropy (no regularisation), and returns the
+ * mean cross-entropy. 'dW' or 'db' may be NULL for the loss alone.
+ *
+ * logits(): forward only. Writes Z (m, k) = X * W^T + b.
+ *
+ * softmax_loss(): the kernel's row-wise softmax and cross-entropy alone: turns
+ * Z (m, k) into probabilities in place, returns the mean cross-entropy of
+ * 'labels' (m) under them. Exposed for the tests and the bench.
+ *
+ * Both kernels are deterministic: the blas kernel splits a batch into row
+ * chunks whose size does not depend on the thread count and sums their partial
+ * gradients in a fixed order, so its result is the same at any thread count.
+ */
+struct softreg_kernel {
+	const char *name;
+	float (*loss_grad)(const struct softreg_model *m, const struct softreg_batch *batch,
+			   float *dW, float *db, struct softreg_workspace *ws);
+	void (*logits)(const struct softreg_model *m, const struct softreg_batch *batch,
+		       float *Z, struct softreg_workspace *ws);
+	float (*softmax_loss)(float *Z, const uint8_t *labels, size_t m, size_t k);
+};
+
+extern const struct softreg_kernel softreg_kernel_naive;
+extern const struct softreg_kernel softreg_kernel_blas;
+
+/* softreg_kernel_by_name() - "naive" or "blas"; NULL for any other name. */
+const struct softreg_kernel *softreg_kernel_by_name(const char *name);
+
+/* softreg_workspace_alloc() - scratch for batches of up to 'm_max' samples of
+ * model shape (k, d), for any kernel and up to the current thread count; NULL
+ * when out of memory. softreg_workspace_free(NULL) does nothing. */
+struct softreg_workspace *softreg_workspace_alloc(size_t m_max, size_t k, size_t d);
+void softreg_workspace_free(struct softreg_workspace *ws);
+
+/* softreg_gather() - preprocessed features of 'batch' into X (m, d). */
+void softreg_gather(const struct softreg_model *m, const struct softreg_batch *batch, float *X);
+
+/* ==== Threads and build information ==== */
+
+/* softreg_set_threads() - the thread count of OpenMP and OpenBLAS alike
+ * (0 = all cores). Returns the count in force. */
+int softreg_set_threads(int n);
+int softreg_get_threads(void);
+
+/* softreg_blas_config() - OpenBLAS's configuration string. */
+const char *softreg_blas_config(void);
+/* softreg_blas_corename() - the OpenBLAS core in use ("Haswell", "SkylakeX"...). */
+const char *softreg_blas_corename(void);
+/* softreg_blas_parallel() - "openmp", "pthreads" or "sequential". */
+const char *softreg_blas_parallel(void);
+
+/* softreg_cpu_model() - the CPU's model name (from /proc/cpuinfo) into 'buf'. */
+void softreg_cpu_model(char *buf, size_t size);
+/* softreg_cpu_features() - the SIMD features this CPU offers, space-separated
+ * ("sse4.2 avx avx2 fma avx512f ..."), into 'buf'. */
+void softreg_cpu_features(char *buf, size_t size);
+/* softreg_blas_core_note() - NULL, or a one-line warning when
+ * $OPENBLAS_CORETYPE makes OpenBLAS use kernels below what the CPU offers
+ * (e.g. Haswell's AVX2 kernels on an AVX-512 CPU). */
+const char *softreg_blas_core_note(void);
+
+/* ==== Training ==== */
+
+enum softreg_schedule {
+	SOFTREG_SCHEDULE_CONST = 0,
+	SOFTREG_SCHEDULE_STEP = 1,   /* lr x 0.1 after 50% and again after 75% of the epochs */
+	SOFTREG_SCHEDULE_COSINE = 2, /* lr * (1 + cos(pi * t / T)) / 2, t = iteration */
+};
+
+enum softreg_solver {
+	SOFTREG_SOLVER_SGD = 0,
+	SOFTREG_SOLVER_LBFGS = 1,
+};
+
+struct softreg_epoch_info {
+	uint32_t epoch;          /* 1-based */
+	uint32_t epochs;
+	size_t batch, batches;   /* batch index within the epoch (1-based) and count */
+	double train_loss;       /* running mean of batch losses this epoch */
+	double train_accuracy;   /* on the batches of this epoch, before each update; -1 if unknown */
+	double test_loss;        /* -1 when no test set */
+	double test_accuracy;    /* fraction; -1 when no test set */
+	double val_accuracy;     /* fraction; -1 when no validation split */
+	double lr;
+	double seconds;          /* this epoch's training time (test evaluation excluded) */
+	double objective;        /* L-BFGS: F after this iteration; SGD: -1 */
+	double grad_norm;        /* L-BFGS: |grad F|; SGD: -1 */
+	int end_of_epoch;        /* 1 when the epoch is complete, 0 for a batch update */
+};
+
+/* Called after every batch (end_of_epoch == 0; for progress bars) and after
+ * every epoch (end_of_epoch == 1). Return non-zero to stop training. */
+typedef int (*softreg_progress_fn)(const struct softreg_epoch_info *info, void *user);
+
+/* Called after every iteration with the batch loss and the current model
+ * (for traces of the distance to the final model). */
+typedef void (*softreg_iter_fn)(uint64_t iteration, uint32_t epoch, double batch_loss,
+				const struct softreg_model *m, void *user);
+
+struct softreg_params {
+	enum softreg_solver solver;
+	uint32_t epochs;           /* SGD epochs; L-BFGS: maximum iterations */
+	size_t batch;
+	double lr;
+	double momentum;
+	double l2;                 /* lambda of (lambda/2)|W|^2; the bias is not decayed */
+	enum softreg_schedule schedule;
+	uint64_t seed;
+	int shuffle;               /* 1: a new seeded permutation every epoch */
+	int history;               /* L-BFGS memory */
+	double tol;                /* L-BFGS: stop when |grad F| <= tol */
+	size_t validation;         /* hold out the last N training samples (0 = none) */
+	uint32_t early_stop;       /* SGD: stop after P epochs without validation gain (0 = off) */
+	uint32_t eval_every;       /* evaluate the test set every N epochs/iterations (0 = only at the end) */
+	int eval_train;            /* 1: measure train accuracy after every epoch (a forward pass) */
+	const struct softreg_kernel *kernel;
+	softreg_progress_fn progress;
+	softreg_iter_fn on_iter;
+	void *user;
+	volatile int *stop;        /* when non-NULL and set, stop after the current batch */
+};
+
+/* softreg_params_default() - the defaults of `softreg train` (see README). */
+void softreg_params_default(struct softreg_params *p);
+
+/* softreg_params_seed_preset() - the tutorial's configuration: raw pixels,
+ * zero init, batches in file order, batch 10000, lr 1e-5, 20 epochs, plain SGD. */
+void softreg_params_seed_preset(struct softreg_params *p);
+
+/* softreg_check_params() - NULL when 'p' is valid, else a short message such
+ * as "lr must be > 0". Call before softreg_train(). */
+const char *softreg_check_params(const struct softreg_params *p);
+
+/* The resumable state of a training run: optimiser moments, RNG, position. */
+struct softreg_train_state {
+	uint32_t epochs_done;  /* complete epochs */
+	uint32_t batches_done; /* batches of epoch epochs_done + 1 already trained (interrupted) */
+	uint64_t iterations;
+	struct softreg_rng rng; /* the generator as it was at the start of epoch epochs_done + 1 */
+	size_t nv;            /* k * d + k */
+	float *velocity;      /* (nv), momentum buffer of [W, b] */
+	double best_val;      /* early stopping: best validation accuracy so far */
+	uint32_t since_best;
+};
+
+struct softreg_train_state *softreg_train_state_alloc(size_t k, size_t d);
+void softreg_train_state_free(struct softreg_train_state *s);
+
+/* The outcome of softreg_train(). */
+struct softreg_report {
+	uint32_t epochs_run;       /* epochs (or L-BFGS iterations) completed in total */
+	uint64_t iterations;
+	double train_seconds;      /* the training loop alone */
+	double test_loss, test_accuracy;
+	double val_accuracy;
+	double objective;          /* F over the training set at the end */
+	double grad_norm;
+	uint32_t diverged_epoch;   /* when SOFTREG_ERR_DIVERGED */
+	size_t diverged_batch;
+	double diverged_loss;
+};
+
+/*
+ * softreg_train() - train 'm' on 'train' with 'p', evaluating on 'test'
+ * (may be NULL) at every epoch.
+ *
+ * 'm' is the starting point (softreg_model_alloc() gives zeros; set its
+ * preprocessing before). 'state' (may be NULL) is the resumable state: when
+ * its epochs_done > 0 training continues from it, and on return it holds the
+ * state after the last completed epoch.
+ *
+ * Returns SOFTREG_OK, SOFTREG_ERR_DIVERGED (a non-finite loss or weight; 'rep'
+ * says where; 'm' is then unusable), SOFTREG_ERR_INTERRUPTED (the stop flag was
+ * set; 'm' and 'state' hold the last completed batch), SOFTREG_ERR_NOMEM or
+ * SOFTREG_ERR_PARAM.
+ */
+enum softreg_result softreg_train(struct softreg_model *m, const struct softreg_dataset *train,
+				  const struct softreg_dataset *test, const struct softreg_params *p,
+				  struct softreg_train_state *state, struct softreg_report *rep,
+				  char *err);
+
+/* ==== Metrics ==== */
+
+struct softreg_eval {
+	size_t n, k;
+	size_t correct;
+	double accuracy;   /* fraction */
+	double log_loss;   /* mean cross-entropy */
+	uint64_t *confusion; /* (k, k), rows = truth, columns = prediction */
+};
+
+/*
+ * softreg_evaluate() - accuracy, mean log-loss and confusion matrix of 'm' on
+ * 'ds' (which must fit the model; see softreg_model_check_data()). 'confusion'
+ * may be NULL; else it has k*k entries. Uses the blas kernel in chunks.
+ */
+enum softreg_result softreg_evaluate(const struct softreg_model *m, const struct softreg_dataset *ds,
+				     size_t first, size_t count, uint64_t *confusion,
+				     double *accuracy_ret, double *log_loss_ret, char *err);
+
+/* softreg_objective() - F = mean CE + (l2/2)|W|^2 over rows [0, count) of 'ds',
+ * and optionally its gradient (k*d + k floats, W then b) and norm. */
+enum softreg_result softreg_objective(const struct softreg_model *m, const struct softreg_dataset *ds,
+				      size_t count, double l2, float *grad, double *F_ret,
+				      double *grad_norm_ret, char *err);
+
+/* softreg_predict_proba() - probabilities (k) of one preprocessed or raw image
+ * of d uint8 pixels. */
+void softreg_predict_proba(const struct softreg_model *m, const uint8_t *pixels, float *proba);
+
+/* ==== PGM images ==== */
+
+/*
+ * softreg_pgm_read() - read a P2 (text) or P5 (binary) PGM of maxval <= 65535.
+ * Pixels are rescaled to 0..255. Comments are allowed in the header. Returns a
+ * new (rows * cols) buffer in '*pixels_ret' (free()), or an error naming the file.
+ */
+enum softreg_result softreg_pgm_read(const char *path, uint8_t **pixels_ret, size_t *rows_ret,
+				     size_t *cols_ret, char *err);
+
+/* softreg_pgm_parse() - the same, over a buffer in memory (for fuzzing). */
+enum softreg_result softreg_pgm_parse(const uint8_t *buf, size_t len, const char *name,
+				      uint8_t **pixels_ret, size_t *rows_ret, size_t *cols_ret,
+				      char *err);
+
+/* softreg_model_parse() - softreg_model_load() over a buffer in memory. */
+enum softreg_result softreg_model_parse(const uint8_t *buf, size_t len, const char *name,
+					struct softreg_model **model_ret,
+					struct softreg_train_state **state_ret, char *err);
+
+/* softreg_idx_parse() - softreg_idx_read() over a raw (not gzip) buffer. */
+enum softreg_result softreg_idx_parse(const uint8_t *buf, size_t len, const char *name,
+				      uint64_t max_bytes, struct softreg_idx *out, char *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SOFTREG_H */

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT
+ * cmd_info.c: softreg info: version, BLAS, threads, CPU. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef SOFTREG_GIT
+#define SOFTREG_GIT "unknown"
+#endif
+
+static const char help[] =
+	"usage: softreg info [--json]\n"
+	"\n"
+	"Print the version, the BLAS in use (configuration, core, threading model), the thread\n"
+	"count, the CPU and its SIMD features, and the OPENBLAS_* environment.\n";
+
+int cmd_info(int argc, char **argv)
+{
+	bool json = false;
+	struct args a;
+	args_init(&a, "info", argc, argv);
+	for (const char *f; (f = args_next(&a));) {
+		if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
+			fputs(help, stdout);
+			return EXIT_OK;
+		} else if (!strcmp(f, "--json")) {
+			json = true;
+		} else {
+			return usage_error("info", "%s '%s'", args_is_flag(f) ? "unknown option" : "unexpected argument", f);
+		}
+	}
+	char cpu[256], feat[256];
+	softreg_cpu_model(cpu, sizeof(cpu));
+	softreg_cpu_features(feat, sizeof(feat));
+	const char *coretype = getenv("OPENBLAS_CORETYPE"), *l2 = getenv("OPENBLAS_L2_SIZE");
+	const char *note = softreg_blas_core_note();
+	int threads = softreg_set_threads(0);
+	if (json) {
+		printf("{\"version\": \"%s\", \"git\": ", SOFTREG_VERSION_STRING);
+		json_string(stdout, SOFTREG_GIT);
+		printf(", \"blas_config\": ");
+		json_string(stdout, softreg_blas_config());
+		printf(", \"blas_core\": ");
+		json_string(stdout, softreg_blas_corename());
+		printf(", \"blas_parallel\": \"%s\", \"threads\": %d, \"cpu\": ", softreg_blas_parallel(), threads);
+		json_string(stdout, cpu);
+		printf(", \"simd\": ");
+		json_string(stdout, feat);
+		printf(", \"OPENBLAS_CORETYPE\": ");
+		json_string(stdout, coretype ? coretype : "");
+		printf(", \"OPENBLAS_L2_SIZE\": ");
+		json_string(stdout, l2 ? l2 : "");
+		printf(", \"warning\": ");
+		json_string(stdout, note ? note : "");
+		printf("}\n");
+	} else {
+		printf("softreg      %s (%s)\n", SOFTREG_VERSION_STRING, SOFTREG_GIT);
+		printf("blas         %s\n", softreg_blas_config());
+		printf("blas core    %s\n", softreg_blas_corename());
+		printf("blas threads %s\n", softreg_blas_parallel());
+		printf("threads      %d\n", threads);
+		printf("cpu          %s\n", cpu);
+		printf("simd         %s\n", feat);
+		printf("env          OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s\n", coretype ? coretype : "(unset)",
+		       l2 ? l2 : "(unset)");
+		if (note)
+			fprintf(stderr, "softreg: warning: %s\n", note);
+	}
+	return EXIT_OK;
+}

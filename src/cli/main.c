@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT
+ * main.c: the softreg program: pick the command, hand it argv. */
+#include "cli.h"
+
+#include <string.h>
+
+static const char usage[] =
+	"usage: softreg COMMAND [OPTIONS]\n"
+	"\n"
+	"Softmax regression on IDX image data (MNIST, Fashion-MNIST, any IDX pair).\n"
+	"\n"
+	"commands:\n"
+	"  train     train a model (SGD or L-BFGS), print test accuracy\n"
+	"  eval      accuracy, log-loss, confusion matrix, precision and recall\n"
+	"  predict   label and top-K probabilities of IDX or PGM images\n"
+	"  show      a digit as text art (or a PGM file), with its label\n"
+	"  export    a model's weights as CSV, JSON or .npy\n"
+	"  info      version, BLAS, threads, CPU features\n"
+	"\n"
+	"'softreg COMMAND --help' describes each command.\n";
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {{"train", cmd_train}, {"eval", cmd_eval},     {"predict", cmd_predict},
+		    {"show", cmd_show},   {"info", cmd_info},     {"export", cmd_export}};
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		fputs(usage, stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("softreg %s\n", SOFTREG_VERSION_STRING);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "softreg: unknown command '%s' (see softreg --help)\n", argv[1]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT
+ * internal.h: helpers shared by the library's files; not installed. */
+#ifndef SOFTREG_INTERNAL_H
+#define SOFTREG_INTERNAL_H
+
+#include "softreg.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+/* Write a one-line message into 'err' (SOFTREG_ERRLEN bytes; NULL is fine)
+ * and return 'r', so failures read: return fail(err, SOFTREG_ERR_IO, "..."). */
+enum softreg_result sr_fail(char *err, enum softreg_result r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* a * b into *out; false when it overflows size_t */
+static inline bool sr_mul(size_t a, size_t b, size_t *out)
+{
+	return !__builtin_mul_overflow(a, b, out);
+}
+
+double sr_now(void); /* CLOCK_MONOTONIC, seconds */
+
+/* Kernel internals shared by the naive and blas kernels and the workspace. */
+struct softreg_workspace {
+	size_t m_max, k, d;
+	int threads;          /* the thread count it was sized for */
+	size_t chunks_max;    /* row chunks of a batch of m_max */
+	float *X;             /* (threads, SR_CHUNK, d) gathered rows, per thread */
+	float *Z;             /* (m_max, k) logits / probabilities */
+	float *partial;       /* (chunks_max, k*d + k) per-chunk gradients */
+	double *acc;          /* (k*d + k) naive kernel accumulators */
+	float *loss;          /* (chunks_max) per-chunk loss sums */
+	void *mem_;
+};
+
+/* Rows per chunk of the blas kernel: fixed, so results do not depend on the
+ * thread count; small enough that a chunk's floats (64 x 784 x 4 = 200 KB)
+ * stay in L2 between the gather and the two GEMMs. */
+#define SR_CHUNK 64
+
+/* label of sample i of a batch */
+static inline uint8_t sr_label(const struct softreg_batch *b, size_t i)
+{
+	return b->labels[b->rows ? b->rows[i] : i];
+}
+
+/* gather rows [i0, i1) of a batch into X (i1 - i0, d) */
+void sr_gather_rows(const struct softreg_model *m, const struct softreg_batch *b, size_t i0,
+		    size_t i1, float *X);
+
+/* CRC-32 and little-endian helpers for the model format */
+uint32_t sr_crc32(uint32_t crc, const void *buf, size_t len);
+
+
+enum softreg_result sr_evaluate_ws(const struct softreg_model *m, const struct softreg_dataset *ds, size_t first,
+				   size_t count, uint64_t *confusion, double *accuracy_ret, double *log_loss_ret,
+				   struct softreg_workspace *ws);
+/* F and its gradient (k*d + k, W then b) over rows [0, count); 'gtmp' is
+ * k*d + k floats of scratch */
+enum softreg_result sr_objective_ws(const struct softreg_model *m, const struct softreg_dataset *ds, size_t count,
+				    double l2, float *grad, double *F_ret, double *grad_norm_ret,
+				    struct softreg_workspace *ws, float *gtmp);
+
+/* the L-BFGS solver (lbfgs.c), on rows [0, n) of 'train' */
+enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg_dataset *train, size_t n,
+				   const struct softreg_dataset *test, const struct softreg_params *p,
+				   struct softreg_train_state *st, struct softreg_report *rep, char *err);
+
+#endif

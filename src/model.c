@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: MIT
+ * model.c: W (k, d), b (k) and the preprocessing in one allocation; the .srm
+ * file format (little-endian, CRC-32 over everything, saved atomically). */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SRM_MAGIC "SOFTREG"   /* 8 bytes with its NUL */
+#define SRM_VERSION 1u
+#define SRM_FLAG_STATE 1u     /* a checkpoint: training state follows the model */
+#define SRM_HEADER 64u
+#define SRM_MAX_K 256u
+#define SRM_MAX_D (1u << 26)
+
+static size_t align64(size_t n)
+{
+	return (n + 15) & ~(size_t)15; /* in floats: 64 bytes */
+}
+
+struct softreg_model *softreg_model_alloc(size_t k, size_t rows, size_t cols)
+{
+	size_t d;
+	if (k < 2 || k > SRM_MAX_K || !sr_mul(rows, cols, &d) || d == 0 || d > SRM_MAX_D)
+		return NULL;
+	struct softreg_model *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	size_t nf = 2 * align64(d) + align64(k * d) + align64(k);
+	float *mem = aligned_alloc(64, nf * sizeof(float));
+	if (!mem) {
+		free(m);
+		return NULL;
+	}
+	memset(mem, 0, nf * sizeof(float));
+	m->k = k;
+	m->d = d;
+	m->rows = rows;
+	m->cols = cols;
+	m->mem_ = mem;
+	m->mean = mem;
+	m->inv_std = mem + align64(d);
+	m->W = m->inv_std + align64(d);
+	m->b = m->W + align64(k * d);
+	m->prep = SOFTREG_PREP_SCALE;
+	m->scale = 1.0f / 255.0f;
+	m->test_accuracy = -1;
+	return m;
+}
+
+void softreg_model_free(struct softreg_model *m)
+{
+	if (!m)
+		return;
+	free(m->mem_);
+	free(m);
+}
+
+void softreg_model_copy(struct softreg_model *dst, const struct softreg_model *src)
+{
+	memcpy(dst->mean, src->mean, src->d * sizeof(float));
+	memcpy(dst->inv_std, src->inv_std, src->d * sizeof(float));
+	memcpy(dst->W, src->W, src->k * src->d * sizeof(float));
+	memcpy(dst->b, src->b, src->k * sizeof(float));
+	dst->prep = src->prep;
+	dst->scale = src->scale;
+	dst->epochs = src->epochs;
+	dst->seed = src->seed;
+	dst->test_accuracy = src->test_accuracy;
+}
+
+void softreg_model_standardize(struct softreg_model *m, const struct softreg_dataset *ds)
+{
+	size_t d = m->d, n = ds->n;
+	double *sum = calloc(2 * d, sizeof(double));
+	if (!sum || n == 0) { /* fall back to identity-like scaling */
+		free(sum);
+		return;
+	}
+	double *sq = sum + d;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *x = ds->pixels + i * d;
+		for (size_t j = 0; j < d; j++) {
+			sum[j] += x[j];
+			sq[j] += (double)x[j] * x[j];
+		}
+	}
+	for (size_t j = 0; j < d; j++) {
+		double mean = sum[j] / (double)n;
+		double var = sq[j] / (double)n - mean * mean;
+		m->mean[j] = (float)mean;
+		/* a constant feature carries no information: weight it by 0 */
+		m->inv_std[j] = var > 1e-6 ? (float)(1.0 / sqrt(var)) : 0.0f;
+	}
+	m->prep = SOFTREG_PREP_STANDARDIZE;
+	m->scale = 1.0f;
+	free(sum);
+}
+
+enum softreg_result softreg_model_check_data(const struct softreg_model *m, const struct softreg_dataset *ds,
+					     const char *what, char *err)
+{
+	if (ds->d != m->d)
+		return sr_fail(err, SOFTREG_ERR_MISMATCH, "%s: images have %zu pixels (%zux%zu), the model expects %zu (%zux%zu)",
+			       what, ds->d, ds->rows, ds->cols, m->d, m->rows, m->cols);
+	if ((size_t)ds->max_label >= m->k)
+		return sr_fail(err, SOFTREG_ERR_MISMATCH, "%s: label %u is not one of the model's %zu classes",
+			       what, ds->max_label, m->k);
+	return SOFTREG_OK;
+}
+
+struct softreg_train_state *softreg_train_state_alloc(size_t k, size_t d)
+{
+	size_t nv;
+	if (!sr_mul(k, d, &nv) || nv + k < nv)
+		return NULL;
+	nv += k;
+	struct softreg_train_state *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->velocity = calloc(nv, sizeof(float));
+	if (!s->velocity) {
+		free(s);
+		return NULL;
+	}
+	s->nv = nv;
+	s->best_val = -1;
+	return s;
+}
+
+void softreg_train_state_free(struct softreg_train_state *s)
+{
+	if (!s)
+		return;
+	free(s->velocity);
+	free(s);
+}
+
+/* ---- serialisation ---- */
+
+struct wbuf {
+	uint8_t *p;
+	size_t len;
+};
+
+static void put_u32(struct wbuf *w, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		w->p[w->len++] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_u64(struct wbuf *w, uint64_t v)
+{
+	put_u32(w, (uint32_t)v);
+	put_u32(w, (uint32_t)(v >> 32));
+}
+
+static void put_f32s(struct wbuf *w, const float *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t v;
+		memcpy(&v, &x[i], 4);
+		put_u32(w, v);
+	}
+}
+
+static void put_f64(struct wbuf *w, double x)
+{
+	uint64_t v;
+	memcpy(&v, &x, 8);
+	put_u64(w, v);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	return get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+}
+
+static double get_f64(const uint8_t *p)
+{
+	uint64_t v = get_u64(p);
+	double x;
+	memcpy(&x, &v, 8);
+	return x;
+}
+
+static void get_f32s(const uint8_t *p, float *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t v = get_u32(p + 4 * i);
+		memcpy(&x[i], &v, 4);
+	}
+}
+
+#define STATE_FIXED (4 + 4 + 8 + 32 + 8 + 8)
+
+/* bytes of a file for (k, d, prep, state), the CRC included; k, d are bounded */
+static size_t srm_size(size_t k, size_t d, uint32_t prep, bool state)
+{
+	size_t n = SRM_HEADER + 4 * (k * d + k) + 4;
+	if (prep == SOFTREG_PREP_STANDARDIZE)
+		n += 8 * d;
+	if (state)
+		n += STATE_FIXED + 4 * (k * d + k);
+	return n;
+}
+
+static uint8_t *srm_encode(const struct softreg_model *m, const struct softreg_train_state *s, size_t *len)
+{
+	size_t n = srm_size(m->k, m->d, m->prep, s != NULL);
+	struct wbuf w = {malloc(n), 0};
+	if (!w.p)
+		return NULL;
+	memcpy(w.p, SRM_MAGIC, 8);
+	w.len = 8;
+	put_u32(&w, SRM_VERSION);
+	put_u32(&w, s ? SRM_FLAG_STATE : 0);
+	put_u32(&w, (uint32_t)m->k);
+	put_u32(&w, (uint32_t)m->d);
+	put_u32(&w, (uint32_t)m->rows);
+	put_u32(&w, (uint32_t)m->cols);
+	put_u32(&w, (uint32_t)m->prep);
+	put_f32s(&w, &m->scale, 1);
+	put_u32(&w, m->epochs);
+	put_u32(&w, 0);
+	put_u64(&w, m->seed);
+	put_f64(&w, m->test_accuracy);
+	if (m->prep == SOFTREG_PREP_STANDARDIZE) {
+		put_f32s(&w, m->mean, m->d);
+		put_f32s(&w, m->inv_std, m->d);
+	}
+	put_f32s(&w, m->W, m->k * m->d);
+	put_f32s(&w, m->b, m->k);
+	if (s) {
+		put_u32(&w, s->epochs_done);
+		put_u32(&w, s->since_best);
+		put_u64(&w, s->iterations);
+		for (int i = 0; i < 4; i++)
+			put_u64(&w, s->rng.s[i]);
+		put_f64(&w, s->best_val);
+		put_u32(&w, s->batches_done);
+		put_u32(&w, 0);
+		put_f32s(&w, s->velocity, s->nv);
+	}
+	put_u32(&w, sr_crc32(0, w.p, w.len));
+	*len = w.len;
+	return w.p;
+}
+
+static bool all_finite(const float *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(x[i]))
+			return false;
+	return true;
+}
+
+enum softreg_result softreg_model_parse(const uint8_t *buf, size_t len, const char *name,
+					struct softreg_model **model_ret, struct softreg_train_state **state_ret,
+					char *err)
+{
+	*model_ret = NULL;
+	if (state_ret)
+		*state_ret = NULL;
+	if (len < SRM_HEADER + 4 || memcmp(buf, SRM_MAGIC, 8) != 0)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: not a softreg model (bad magic or too short)", name);
+	uint32_t version = get_u32(buf + 8), flags = get_u32(buf + 12);
+	if (version != SRM_VERSION)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: model format version %u, this softreg reads version %u",
+			       name, version, SRM_VERSION);
+	if (flags & ~SRM_FLAG_STATE)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: unknown flags 0x%x", name, flags);
+	uint32_t k = get_u32(buf + 16), d = get_u32(buf + 20), rows = get_u32(buf + 24),
+		 cols = get_u32(buf + 28), prep = get_u32(buf + 32);
+	if (k < 2 || k > SRM_MAX_K || d == 0 || d > SRM_MAX_D || (uint64_t)rows * cols != d)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: bad model dimensions k=%u d=%u (%ux%u)", name, k, d,
+			       rows, cols);
+	if (prep > SOFTREG_PREP_STANDARDIZE)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: unknown preprocessing %u", name, prep);
+	bool state = flags & SRM_FLAG_STATE;
+	size_t want = srm_size(k, d, prep, state);
+	if (len != want)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: %s: %zu bytes, the header implies %zu", name,
+			       len < want ? "truncated" : "trailing junk", len, want);
+	uint32_t crc = get_u32(buf + len - 4);
+	if (sr_crc32(0, buf, len - 4) != crc)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: CRC-32 mismatch: the file is corrupt", name);
+
+	struct softreg_model *m = softreg_model_alloc(k, rows, cols);
+	struct softreg_train_state *s = state && state_ret ? softreg_train_state_alloc(k, d) : NULL;
+	if (!m || (state && state_ret && !s)) {
+		softreg_model_free(m);
+		softreg_train_state_free(s);
+		return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", name);
+	}
+	const uint8_t *p = buf + 36;
+	m->prep = prep;
+	get_f32s(p, &m->scale, 1);
+	m->epochs = get_u32(p + 4);
+	m->seed = get_u64(p + 12);
+	m->test_accuracy = get_f64(p + 20);
+	p = buf + SRM_HEADER;
+	if (prep == SOFTREG_PREP_STANDARDIZE) {
+		get_f32s(p, m->mean, d);
+		get_f32s(p + 4 * (size_t)d, m->inv_std, d);
+		p += 8 * (size_t)d;
+		m->scale = 1.0f;
+	}
+	get_f32s(p, m->W, (size_t)k * d);
+	p += 4 * (size_t)k * d;
+	get_f32s(p, m->b, k);
+	p += 4 * (size_t)k;
+	if (s) {
+		s->epochs_done = get_u32(p);
+		s->since_best = get_u32(p + 4);
+		s->iterations = get_u64(p + 8);
+		for (int i = 0; i < 4; i++)
+			s->rng.s[i] = get_u64(p + 16 + 8 * i);
+		s->best_val = get_f64(p + 48);
+		s->batches_done = get_u32(p + 56);
+		get_f32s(p + STATE_FIXED, s->velocity, s->nv);
+	}
+	bool finite = isfinite(m->scale) && all_finite(m->W, (size_t)k * d) && all_finite(m->b, k) &&
+		      (prep != SOFTREG_PREP_STANDARDIZE ||
+		       (all_finite(m->mean, d) && all_finite(m->inv_std, d))) &&
+		      (!s || all_finite(s->velocity, s->nv));
+	if (!finite) {
+		softreg_model_free(m);
+		softreg_train_state_free(s);
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: the model holds non-finite values", name);
+	}
+	*model_ret = m;
+	if (state_ret)
+		*state_ret = s;
+	return SOFTREG_OK;
+}
+
+enum softreg_result softreg_model_load(const char *path, struct softreg_model **model_ret,
+				       struct softreg_train_state **state_ret, char *err)
+{
+	*model_ret = NULL;
+	if (state_ret)
+		*state_ret = NULL;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return sr_fail(err, SOFTREG_ERR_IO, "%s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		return sr_fail(err, SOFTREG_ERR_IO, "%s: not a regular file", path);
+	}
+	/* the largest valid file: k = 256, d = 2^26 with state, about 138 GB; refuse
+	 * anything larger than what the header could describe before reading it */
+	size_t len = (size_t)st.st_size;
+	if ((uint64_t)st.st_size > srm_size(SRM_MAX_K, SRM_MAX_D, 1, true)) {
+		fclose(f);
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: too large to be a softreg model", path);
+	}
+	uint8_t hdr[SRM_HEADER];
+	if (len >= SRM_HEADER) { /* check the header's claim before allocating */
+		if (fread(hdr, 1, SRM_HEADER, f) != SRM_HEADER) {
+			fclose(f);
+			return sr_fail(err, SOFTREG_ERR_IO, "%s: read error", path);
+		}
+		uint32_t k = get_u32(hdr + 16), d = get_u32(hdr + 20), prep = get_u32(hdr + 32);
+		bool state = get_u32(hdr + 12) & SRM_FLAG_STATE;
+		if (memcmp(hdr, SRM_MAGIC, 8) == 0 && k >= 2 && k <= SRM_MAX_K && d > 0 && d <= SRM_MAX_D &&
+		    prep <= 1 && srm_size(k, d, prep, state) != len) {
+			fclose(f);
+			return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: %s: %zu bytes, the header implies %zu", path,
+				       len < srm_size(k, d, prep, state) ? "truncated" : "trailing junk", len,
+				       srm_size(k, d, prep, state));
+		}
+		rewind(f);
+	}
+	uint8_t *buf = malloc(len ? len : 1);
+	if (!buf) {
+		fclose(f);
+		return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", path);
+	}
+	if (fread(buf, 1, len, f) != len) {
+		free(buf);
+		fclose(f);
+		return sr_fail(err, SOFTREG_ERR_IO, "%s: read error", path);
+	}
+	fclose(f);
+	enum softreg_result r = softreg_model_parse(buf, len, path, model_ret, state_ret, err);
+	free(buf);
+	return r;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+enum softreg_result softreg_model_save(const struct softreg_model *m, const struct softreg_train_state *opt,
+				       const char *path, char *err)
+{
+	size_t len;
+	uint8_t *buf = srm_encode(m, opt, &len);
+	if (!buf)
+		return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", path);
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + 16), *dircopy = strdup(path);
+	if (!tmp || !dircopy) {
+		free(buf);
+		free(tmp);
+		free(dircopy);
+		return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", path);
+	}
+	snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+	enum softreg_result r = SOFTREG_OK;
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		r = sr_fail(err, SOFTREG_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(errno));
+		goto out;
+	}
+	if (write_all(fd, buf, len) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
+		r = sr_fail(err, SOFTREG_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		r = sr_fail(err, SOFTREG_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	/* the rename is durable only once the folder is on disk */
+	int dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+out:
+	free(buf);
+	free(tmp);
+	free(dircopy);
+	return r;
+}

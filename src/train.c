@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: MIT
+ * train.c: mini-batch SGD with momentum, L2 weight decay and schedules; the
+ * per-epoch evaluation; early stopping; resumable state. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void softreg_params_default(struct softreg_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->solver = SOFTREG_SOLVER_SGD;
+	p->epochs = 2;
+	p->batch = 100;
+	p->lr = 0.5;
+	p->momentum = 0.9;
+	p->l2 = 0;
+	p->schedule = SOFTREG_SCHEDULE_COSINE;
+	p->seed = 1;
+	p->shuffle = 1;
+	p->history = 10;
+	p->tol = 1e-5;
+	p->eval_every = 1;
+	p->kernel = &softreg_kernel_blas;
+}
+
+void softreg_params_seed_preset(struct softreg_params *p)
+{
+	softreg_params_default(p);
+	p->epochs = 20;
+	p->batch = 10000;
+	p->lr = 1e-5;
+	p->momentum = 0;
+	p->schedule = SOFTREG_SCHEDULE_CONST;
+	p->shuffle = 0;
+}
+
+const char *softreg_check_params(const struct softreg_params *p)
+{
+	if (p->solver != SOFTREG_SOLVER_SGD && p->solver != SOFTREG_SOLVER_LBFGS)
+		return "unknown solver";
+	if (p->epochs == 0)
+		return "epochs must be >= 1";
+	if (p->batch == 0)
+		return "batch must be >= 1";
+	if (p->batch > (1u << 24))
+		return "batch must be <= 16777216";
+	if (!(p->lr > 0) || !isfinite(p->lr))
+		return "lr must be a finite number > 0";
+	if (!(p->momentum >= 0 && p->momentum < 1))
+		return "momentum must be in [0, 1)";
+	if (!(p->l2 >= 0) || !isfinite(p->l2))
+		return "l2 must be a finite number >= 0";
+	if (p->schedule > SOFTREG_SCHEDULE_COSINE)
+		return "unknown schedule";
+	if (p->history < 1 || p->history > 1000)
+		return "history must be in [1, 1000]";
+	if (!(p->tol >= 0) || !isfinite(p->tol))
+		return "tol must be a finite number >= 0";
+	if (!p->kernel)
+		return "no kernel";
+	return NULL;
+}
+
+static double lr_at(const struct softreg_params *p, uint32_t epoch, uint64_t it, uint64_t total)
+{
+	switch (p->schedule) {
+	case SOFTREG_SCHEDULE_STEP:
+		/* x0.1 for the last half, x0.01 for the last quarter */
+		if (4 * (uint64_t)(epoch - 1) >= 3 * (uint64_t)p->epochs)
+			return p->lr * 0.01;
+		if (2 * (uint64_t)(epoch - 1) >= (uint64_t)p->epochs)
+			return p->lr * 0.1;
+		return p->lr;
+	case SOFTREG_SCHEDULE_COSINE:
+		return p->lr * 0.5 * (1.0 + cos(M_PI * (double)it / (double)total));
+	default:
+		return p->lr;
+	}
+}
+
+static bool finite_all(const float *x, size_t n)
+{
+	float acc = 0;
+	for (size_t i = 0; i < n; i++)
+		acc += x[i] * 0.0f; /* NaN or inf anywhere makes this NaN */
+	return acc == 0.0f;
+}
+
+struct sgd_ctx {
+	const struct softreg_params *p;
+	struct softreg_model *m;
+	const struct softreg_dataset *train, *test;
+	size_t n;                 /* training rows (validation excluded) */
+	struct softreg_workspace *ws, *eval_ws;
+	float *grad;              /* (k*d + k) */
+	uint32_t *perm;           /* (n) */
+	struct softreg_model *best;
+};
+
+/* update [W, b] with the gradient: v = mu v - lr (g + l2 W), W += v */
+static void sgd_update(struct softreg_model *m, float *v, const float *g, float lr, float mu, float l2)
+{
+	size_t kd = m->k * m->d;
+	float *W = m->W;
+#pragma omp simd
+	for (size_t j = 0; j < kd; j++) {
+		v[j] = mu * v[j] - lr * (g[j] + l2 * W[j]);
+		W[j] += v[j];
+	}
+	for (size_t j = 0; j < m->k; j++) {
+		v[kd + j] = mu * v[kd + j] - lr * g[kd + j];
+		m->b[j] += v[kd + j];
+	}
+}
+
+static enum softreg_result sgd(struct sgd_ctx *c, struct softreg_train_state *st, struct softreg_report *rep,
+			       char *err)
+{
+	const struct softreg_params *p = c->p;
+	struct softreg_model *m = c->m;
+	size_t k = m->k, d = m->d, n = c->n, B = p->batch < n ? p->batch : n;
+	size_t batches = (n + B - 1) / B;
+	uint64_t total = (uint64_t)p->epochs * batches;
+	size_t nval = c->p->validation;
+	double t_start = sr_now();
+
+	for (uint32_t e = st->epochs_done + 1; e <= p->epochs; e++) {
+		double t0 = sr_now(), loss_sum = 0;
+		struct softreg_rng rng = st->rng;
+		if (p->shuffle) {
+			for (size_t i = 0; i < n; i++)
+				c->perm[i] = (uint32_t)i;
+			softreg_shuffle(&rng, c->perm, n);
+		}
+		for (size_t bi = st->batches_done; bi < batches; bi++) {
+			size_t i0 = bi * B, mb = i0 + B <= n ? B : n - i0;
+			struct softreg_batch b = {.m = mb, .pixels = c->train->pixels, .labels = c->train->labels};
+			if (p->shuffle) {
+				b.rows = c->perm + i0;
+			} else {
+				b.pixels += i0 * d;
+				b.labels += i0;
+			}
+			double lr = lr_at(p, e, st->iterations, total);
+			float loss = p->kernel->loss_grad(m, &b, c->grad, c->grad + k * d, c->ws);
+			if (isfinite(loss))
+				sgd_update(m, st->velocity, c->grad, (float)lr, (float)p->momentum, (float)p->l2);
+			if (!isfinite(loss) || !finite_all(m->W, k * d) || !finite_all(m->b, k)) {
+				rep->diverged_epoch = e;
+				rep->diverged_batch = bi + 1;
+				rep->diverged_loss = loss;
+				return sr_fail(err, SOFTREG_ERR_DIVERGED,
+					       "training diverged at epoch %u, batch %zu (loss = %g); try a smaller --lr", e,
+					       bi + 1, (double)loss);
+			}
+			loss_sum += loss;
+			st->iterations++;
+			st->batches_done = (uint32_t)(bi + 1);
+			if (p->on_iter)
+				p->on_iter(st->iterations, e, loss, m, p->user);
+			if (p->progress) {
+				struct softreg_epoch_info info = {
+					.epoch = e, .epochs = p->epochs, .batch = bi + 1, .batches = batches,
+					.train_loss = loss_sum / (double)(bi + 1), .train_accuracy = -1,
+					.test_loss = -1, .test_accuracy = -1, .val_accuracy = -1, .lr = lr,
+					.seconds = sr_now() - t0, .objective = -1, .grad_norm = -1};
+				if (p->progress(&info, p->user))
+					return sr_fail(err, SOFTREG_ERR_INTERRUPTED, "training stopped at epoch %u, batch %zu",
+						       e, bi + 1);
+			}
+			if (p->stop && *p->stop && (bi + 1 < batches || e < p->epochs))
+				return sr_fail(err, SOFTREG_ERR_INTERRUPTED, "interrupted at epoch %u, batch %zu", e, bi + 1);
+		}
+		double seconds = sr_now() - t0;
+		st->rng = rng;
+		st->epochs_done = e;
+		st->batches_done = 0;
+		rep->epochs_run = e;
+
+		struct softreg_epoch_info info = {
+			.epoch = e, .epochs = p->epochs, .batch = batches, .batches = batches,
+			.train_loss = loss_sum / (double)batches, .train_accuracy = -1, .test_loss = -1,
+			.test_accuracy = -1, .val_accuracy = -1, .lr = lr_at(p, e, st->iterations - 1, total),
+			.seconds = seconds, .objective = -1, .grad_norm = -1, .end_of_epoch = 1};
+		bool last = e == p->epochs;
+		if (c->test && c->test->n && (last || (p->eval_every && e % p->eval_every == 0))) {
+			sr_evaluate_ws(m, c->test, 0, c->test->n, NULL, &info.test_accuracy, &info.test_loss, c->eval_ws);
+			rep->test_accuracy = info.test_accuracy;
+			rep->test_loss = info.test_loss;
+		}
+		bool stop_early = false;
+		if (p->eval_train)
+			sr_evaluate_ws(m, c->train, 0, n, NULL, &info.train_accuracy, NULL, c->eval_ws);
+		if (nval) {
+			sr_evaluate_ws(m, c->train, n, nval, NULL, &info.val_accuracy, NULL, c->eval_ws);
+			rep->val_accuracy = info.val_accuracy;
+			if (info.val_accuracy > st->best_val) {
+				st->best_val = info.val_accuracy;
+				st->since_best = 0;
+				if (c->best)
+					softreg_model_copy(c->best, m);
+			} else {
+				st->since_best++;
+				stop_early = p->early_stop && st->since_best >= p->early_stop;
+			}
+		}
+		rep->train_seconds = sr_now() - t_start;
+		if (p->progress && p->progress(&info, p->user))
+			return sr_fail(err, SOFTREG_ERR_INTERRUPTED, "training stopped after epoch %u", e);
+		if (stop_early)
+			break;
+		if (p->stop && *p->stop && !last)
+			return sr_fail(err, SOFTREG_ERR_INTERRUPTED, "interrupted after epoch %u", e);
+	}
+	return SOFTREG_OK;
+}
+
+enum softreg_result softreg_train(struct softreg_model *m, const struct softreg_dataset *train,
+				  const struct softreg_dataset *test, const struct softreg_params *p,
+				  struct softreg_train_state *state, struct softreg_report *rep, char *err)
+{
+	struct softreg_report dummy;
+	if (!rep)
+		rep = &dummy;
+	memset(rep, 0, sizeof(*rep));
+	rep->test_accuracy = rep->test_loss = rep->val_accuracy = rep->objective = rep->grad_norm = -1;
+	const char *why = softreg_check_params(p);
+	if (why)
+		return sr_fail(err, SOFTREG_ERR_PARAM, "%s", why);
+	enum softreg_result r = softreg_model_check_data(m, train, "training data", err);
+	if (r == SOFTREG_OK && test)
+		r = softreg_model_check_data(m, test, "test data", err);
+	if (r)
+		return r;
+	if (p->validation >= train->n)
+		return sr_fail(err, SOFTREG_ERR_PARAM, "validation (%zu) must be smaller than the %zu training samples",
+			       p->validation, train->n);
+	if (p->early_stop && !p->validation)
+		return sr_fail(err, SOFTREG_ERR_PARAM, "early stopping needs a validation split");
+
+	size_t k = m->k, d = m->d, n = train->n - p->validation;
+	struct softreg_train_state *own = NULL;
+	if (!state) {
+		state = own = softreg_train_state_alloc(k, d);
+		if (!state)
+			return sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory");
+	}
+	if (state->nv != k * d + k) {
+		softreg_train_state_free(own);
+		return sr_fail(err, SOFTREG_ERR_MISMATCH, "the training state does not fit the model");
+	}
+	if (state->epochs_done == 0 && state->batches_done == 0 && state->iterations == 0)
+		softreg_rng_seed(&state->rng, p->seed);
+	m->seed = p->seed;
+
+	if (p->solver == SOFTREG_SOLVER_LBFGS) {
+		r = sr_train_lbfgs(m, train, n, test, p, state, rep, err);
+	} else {
+		struct sgd_ctx c = {.p = p, .m = m, .train = train, .test = test, .n = n};
+		size_t B = p->batch < n ? p->batch : n;
+		c.ws = softreg_workspace_alloc(B, k, d);
+		c.eval_ws = softreg_workspace_alloc(4096, k, d);
+		c.grad = malloc((k * d + k) * sizeof(float));
+		c.perm = p->shuffle ? malloc(n * sizeof(uint32_t)) : NULL;
+		if (p->early_stop)
+			c.best = softreg_model_alloc(k, m->rows, m->cols);
+		if (!c.ws || !c.eval_ws || !c.grad || (p->shuffle && !c.perm) || (p->early_stop && !c.best)) {
+			r = sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory");
+		} else {
+			if (c.best)
+				softreg_model_copy(c.best, m);
+			r = sgd(&c, state, rep, err);
+			if (r == SOFTREG_OK && c.best && state->best_val >= 0) {
+				/* early stopping keeps the best epoch's model */
+				softreg_model_copy(m, c.best);
+				if (test)
+					sr_evaluate_ws(m, test, 0, test->n, NULL, &rep->test_accuracy, &rep->test_loss,
+						       c.eval_ws);
+				rep->val_accuracy = state->best_val;
+			}
+		}
+		softreg_workspace_free(c.ws);
+		softreg_workspace_free(c.eval_ws);
+		free(c.grad);
+		free(c.perm);
+		softreg_model_free(c.best);
+	}
+	rep->iterations = state->iterations;
+	m->epochs = state->epochs_done;
+	if (r == SOFTREG_OK && test)
+		m->test_accuracy = rep->test_accuracy;
+	softreg_train_state_free(own);
+	return r;
+}
