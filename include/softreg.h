@@ -17,6 +17,7 @@
 #ifndef SOFTREG_H
 #define SOFTREG_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -361,7 +362,7 @@ struct softreg_params {
 	softreg_progress_fn progress;
 	softreg_iter_fn on_iter;
 	void *user;
-	volatile int *stop;        /* when non-NULL and set, stop after the current batch */
+	volatile sig_atomic_t *stop; /* when non-NULL and set, stop after the current batch */
 };
 
 /* softreg_params_default() - the defaults of `softreg train` (see README). */

@@ -79,32 +79,191 @@ enum softreg_result softreg_idx_parse(const uint8_t *buf, size_t len, const char
 	return SOFTREG_OK;
 }
 
-/* Read exactly 'n' bytes from a gzFile; 'why' is set on failure. */
-static enum softreg_result gz_read_all(gzFile gz, uint8_t *buf, size_t n, const char *name,
-				       size_t *got_ret, char *err)
+/* A byte source over an open file: raw bytes, or the output of one gzip
+ * stream inflated incrementally, so that nothing is allocated on the word of a
+ * header or a trailer alone: memory grows with the data that really inflates. */
+struct src {
+	FILE *f;
+	const char *path;
+	bool gzip, ended; /* ended: the gzip stream's end (and its CRC) was reached */
+	z_stream z;
+	uint8_t in[1 << 16];
+};
+
+static enum softreg_result src_fill(struct src *s, char *err)
 {
-	size_t got = 0;
-	while (got < n) {
-		unsigned int want = n - got > (1u << 30) ? (1u << 30) : (unsigned int)(n - got);
-		int r = gzread(gz, buf + got, want);
-		if (r < 0) {
-			int errnum;
-			const char *msg = gzerror(gz, &errnum);
-			return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: corrupt gzip stream (%s)", name,
-				       errnum == Z_ERRNO ? strerror(errno) : msg);
+	size_t n = fread(s->in, 1, sizeof(s->in), s->f);
+	if (n == 0 && ferror(s->f))
+		return sr_fail(err, SOFTREG_ERR_IO, "%s: read error: %s", s->path, strerror(errno));
+	s->z.next_in = s->in;
+	s->z.avail_in = (uInt)n;
+	return SOFTREG_OK;
+}
+
+/* Inflate up to 'n' bytes into 'buf'; '*got' is short only at the stream's end. */
+static enum softreg_result gz_read(struct src *s, uint8_t *buf, size_t n, size_t *got, char *err)
+{
+	*got = 0;
+	while (*got < n && !s->ended) {
+		if (s->z.avail_in == 0) {
+			enum softreg_result r = src_fill(s, err);
+			if (r)
+				return r;
+			if (s->z.avail_in == 0)
+				return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: truncated gzip stream", s->path);
 		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	*got_ret = got;
-	if (got < n) {
-		int errnum;
-		const char *msg = gzerror(gz, &errnum);
-		if (errnum != Z_OK && errnum != Z_BUF_ERROR)
-			return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: corrupt gzip stream (%s)", name, msg);
+		size_t want = n - *got > (1u << 30) ? (1u << 30) : n - *got;
+		s->z.next_out = buf + *got;
+		s->z.avail_out = (uInt)want;
+		int zr = inflate(&s->z, Z_NO_FLUSH);
+		*got += want - s->z.avail_out;
+		if (zr == Z_STREAM_END)
+			s->ended = true;
+		else if (zr == Z_MEM_ERROR)
+			return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory in zlib", s->path);
+		else if (zr != Z_OK && zr != Z_BUF_ERROR)
+			return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: corrupt gzip stream (%s)", s->path,
+				       s->z.msg ? s->z.msg : "bad data");
 	}
 	return SOFTREG_OK;
+}
+
+/* Read up to 'n' bytes; '*got' is short only at the end of the data. */
+static enum softreg_result src_read(struct src *s, uint8_t *buf, size_t n, size_t *got, char *err)
+{
+	if (s->gzip)
+		return gz_read(s, buf, n, got, err);
+	*got = fread(buf, 1, n, s->f);
+	if (*got < n && ferror(s->f))
+		return sr_fail(err, SOFTREG_ERR_IO, "%s: read error: %s", s->path, strerror(errno));
+	return SOFTREG_OK;
+}
+
+/* The data must end here: no byte left, and for gzip the stream complete
+ * (its CRC and length checked by zlib) with nothing after it. */
+static enum softreg_result src_expect_end(struct src *s, char *err)
+{
+	uint8_t extra;
+	size_t got;
+	enum softreg_result r = src_read(s, &extra, 1, &got, err);
+	if (r)
+		return r;
+	if (got)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: trailing junk after the data", s->path);
+	if (s->gzip && (s->z.avail_in > 0 || fread(&extra, 1, 1, s->f) == 1))
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: trailing junk after the end of the gzip stream",
+			       s->path);
+	return SOFTREG_OK;
+}
+
+/* The payload of 'nbytes': a raw file's length was checked already, so it is
+ * allocated at once; a gzip buffer grows with what actually inflates. */
+static enum softreg_result read_payload(struct src *s, size_t nbytes, uint8_t **data_ret, char *err)
+{
+	size_t cap = s->gzip && nbytes > (1u << 20) ? (1u << 20) : nbytes, got = 0;
+	uint8_t *data = malloc(cap);
+	enum softreg_result r = data ? SOFTREG_OK
+				     : sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory for %zu bytes", s->path, cap);
+	while (r == SOFTREG_OK && got < nbytes) {
+		if (got == cap) {
+			cap = cap > nbytes / 2 ? nbytes : 2 * cap;
+			uint8_t *bigger = realloc(data, cap);
+			if (!bigger) {
+				r = sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory for %zu bytes", s->path, cap);
+				break;
+			}
+			data = bigger;
+		}
+		size_t n = 0;
+		r = src_read(s, data + got, cap - got, &n, err);
+		if (r == SOFTREG_OK && n < cap - got && got + n < nbytes)
+			r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: truncated: %zu of %zu bytes of data", s->path,
+				    got + n, nbytes);
+		got += n;
+	}
+	if (r) {
+		free(data);
+		return r;
+	}
+	*data_ret = data;
+	return SOFTREG_OK;
+}
+
+/* Open 'path', learn whether it is gzip, and its real length: the file's size,
+ * and for gzip the trailer's size field (ISIZE, the length mod 2^32). */
+static enum softreg_result src_open(struct src *s, uint64_t *size_ret, uint32_t *isize_ret, char *err)
+{
+	const char *path = s->path;
+	s->f = fopen(path, "rb");
+	if (!s->f)
+		return sr_fail(err, SOFTREG_ERR_IO, "%s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fileno(s->f), &st) != 0 || !S_ISREG(st.st_mode))
+		return sr_fail(err, SOFTREG_ERR_IO, "%s: not a regular file", path);
+	*size_ret = (uint64_t)st.st_size;
+	uint8_t m[2];
+	s->gzip = fread(m, 1, 2, s->f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
+	if (s->gzip) {
+		uint8_t t[4];
+		if (st.st_size < 18 || fseek(s->f, -4, SEEK_END) != 0 || fread(t, 1, 4, s->f) != 4)
+			return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: truncated gzip file", path);
+		*isize_ret = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
+		if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK) { /* gzip only */
+			s->gzip = false;
+			return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory in zlib", path);
+		}
+	}
+	rewind(s->f);
+	return SOFTREG_OK;
+}
+
+static void src_close(struct src *s)
+{
+	if (s->gzip)
+		inflateEnd(&s->z);
+	if (s->f)
+		fclose(s->f);
+}
+
+/* The header's total against the real length, before anything is allocated. */
+static enum softreg_result check_length(const struct src *s, uint64_t total, uint64_t size, uint32_t isize,
+					char *err)
+{
+	if (!s->gzip && size != total)
+		return sr_fail(err, SOFTREG_ERR_FORMAT,
+			       size < total ? "%s: truncated: header claims %llu bytes, file has %llu"
+					    : "%s: trailing junk: header claims %llu bytes, file has %llu",
+			       s->path, (unsigned long long)total, (unsigned long long)size);
+	if (s->gzip && (uint32_t)total != isize)
+		return sr_fail(err, SOFTREG_ERR_FORMAT,
+			       "%s: header claims %llu bytes, gzip trailer says %u (mod 2^32): truncated or corrupt",
+			       s->path, (unsigned long long)total, isize);
+	return SOFTREG_OK;
+}
+
+static enum softreg_result read_idx(struct src *s, uint64_t max_bytes, struct softreg_idx *idx, char *err)
+{
+	uint64_t size = 0;
+	uint32_t isize = 0;
+	enum softreg_result r = src_open(s, &size, &isize, err);
+	uint8_t hdr[16];
+	size_t have = 0, hdr_len = 0;
+	if (r == SOFTREG_OK)
+		r = src_read(s, hdr, 4, &have, err);
+	if (r == SOFTREG_OK && have == 4 && (hdr[3] == 1 || hdr[3] == 3)) {
+		size_t more = 0;
+		r = src_read(s, hdr + 4, 4u * hdr[3], &more, err);
+		have += more;
+	}
+	if (r == SOFTREG_OK)
+		r = parse_header(hdr, have, s->path, max_bytes, idx, &hdr_len, err);
+	if (r == SOFTREG_OK)
+		r = check_length(s, (uint64_t)hdr_len + idx->nbytes, size, isize, err);
+	if (r == SOFTREG_OK)
+		r = read_payload(s, idx->nbytes, &idx->data, err);
+	if (r == SOFTREG_OK)
+		r = src_expect_end(s, err);
+	return r;
 }
 
 enum softreg_result softreg_idx_read(const char *path, uint64_t max_bytes, struct softreg_idx *out,
@@ -113,83 +272,14 @@ enum softreg_result softreg_idx_read(const char *path, uint64_t max_bytes, struc
 	memset(out, 0, sizeof(*out));
 	if (max_bytes == 0)
 		max_bytes = SOFTREG_IDX_MAX_BYTES;
-
-	/* Learn the real length first: the file's size, and for gzip the size
-	 * field (ISIZE, the length mod 2^32) of its trailer. */
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return sr_fail(err, SOFTREG_ERR_IO, "%s: %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		fclose(f);
-		return sr_fail(err, SOFTREG_ERR_IO, "%s: not a regular file", path);
-	}
-	uint8_t magic2[2] = {0, 0};
-	size_t nmagic = fread(magic2, 1, 2, f);
-	bool gzip = nmagic == 2 && magic2[0] == 0x1f && magic2[1] == 0x8b;
-	uint32_t isize = 0;
-	if (gzip) {
-		uint8_t t[4];
-		if (st.st_size < 18 || fseek(f, -4, SEEK_END) != 0 || fread(t, 1, 4, f) != 4) {
-			fclose(f);
-			return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: truncated gzip file", path);
-		}
-		isize = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
-	}
-	fclose(f);
-
-	gzFile gz = gzopen(path, "rb");
-	if (!gz)
-		return sr_fail(err, SOFTREG_ERR_IO, "%s: %s", path, errno ? strerror(errno) : "cannot open");
-	gzbuffer(gz, 1u << 18);
-
-	enum softreg_result r;
-	uint8_t hdr[16];
-	size_t have = 0, hdr_len = 0;
+	struct src *s = calloc(1, sizeof(*s));
+	if (!s)
+		return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", path);
+	s->path = path;
 	struct softreg_idx idx = {0};
-	r = gz_read_all(gz, hdr, 4, path, &have, err);
-	if (r == SOFTREG_OK && have == 4 && (hdr[3] == 1 || hdr[3] == 3)) {
-		size_t more = 0;
-		r = gz_read_all(gz, hdr + 4, 4u * hdr[3], path, &more, err);
-		have += more;
-	}
-	if (r == SOFTREG_OK)
-		r = parse_header(hdr, have, path, max_bytes, &idx, &hdr_len, err);
-	if (r == SOFTREG_OK) {
-		uint64_t total = (uint64_t)hdr_len + idx.nbytes;
-		if (!gzip && (uint64_t)st.st_size != total)
-			r = sr_fail(err, SOFTREG_ERR_FORMAT,
-				    (uint64_t)st.st_size < total
-					    ? "%s: truncated: header claims %llu bytes, file has %llu"
-					    : "%s: trailing junk: header claims %llu bytes, file has %llu",
-				    path, (unsigned long long)total, (unsigned long long)st.st_size);
-		else if (gzip && (uint32_t)total != isize)
-			r = sr_fail(err, SOFTREG_ERR_FORMAT,
-				    "%s: header claims %llu bytes, gzip trailer says %u (mod 2^32): truncated or corrupt",
-				    path, (unsigned long long)total, isize);
-	}
-	if (r == SOFTREG_OK) {
-		idx.data = malloc(idx.nbytes);
-		if (!idx.data)
-			r = sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory for %zu bytes", path, idx.nbytes);
-	}
-	if (r == SOFTREG_OK) {
-		size_t got = 0;
-		r = gz_read_all(gz, idx.data, idx.nbytes, path, &got, err);
-		if (r == SOFTREG_OK && got < idx.nbytes)
-			r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: truncated: %zu of %zu bytes of data", path, got,
-				    idx.nbytes);
-	}
-	if (r == SOFTREG_OK) {
-		uint8_t extra;
-		size_t got = 0;
-		r = gz_read_all(gz, &extra, 1, path, &got, err);
-		if (r == SOFTREG_OK && got != 0)
-			r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: trailing junk after the data", path);
-	}
-	int zr = gzclose(gz);
-	if (r == SOFTREG_OK && zr != Z_OK)
-		r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: corrupt gzip stream (error %d at close)", path, zr);
+	enum softreg_result r = read_idx(s, max_bytes, &idx, err);
+	src_close(s);
+	free(s);
 	if (r) {
 		free(idx.data);
 		return r;

@@ -267,61 +267,90 @@ static bool all_finite(const float *x, size_t n)
 	return true;
 }
 
-enum softreg_result softreg_model_parse(const uint8_t *buf, size_t len, const char *name,
-					struct softreg_model **model_ret, struct softreg_train_state **state_ret,
+/* what the 64-byte header says */
+struct srm_header {
+	uint32_t k, d, rows, cols, prep;
+	bool state;
+};
+
+/* Magic, version, flags, dimensions and preprocessing of the header 'hdr', and
+ * the length they imply against 'len', the real one. Reads 'hdr' only when
+ * 'len' covers it. */
+static enum softreg_result check_header(const uint8_t *hdr, size_t len, const char *name, struct srm_header *h,
 					char *err)
 {
-	*model_ret = NULL;
-	if (state_ret)
-		*state_ret = NULL;
-	if (len < SRM_HEADER + 4 || memcmp(buf, SRM_MAGIC, 8) != 0)
-		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: not a softreg model (bad magic or too short)", name);
-	uint32_t version = get_u32(buf + 8), flags = get_u32(buf + 12);
+	if (len < SRM_HEADER + 4)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: not a softreg model (too short: %zu bytes)", name, len);
+	if (memcmp(hdr, SRM_MAGIC, 8) != 0)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: not a softreg model (bad magic)", name);
+	uint32_t version = get_u32(hdr + 8), flags = get_u32(hdr + 12);
 	if (version != SRM_VERSION)
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: model format version %u, this softreg reads version %u",
 			       name, version, SRM_VERSION);
 	if (flags & ~SRM_FLAG_STATE)
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: unknown flags 0x%x", name, flags);
-	uint32_t k = get_u32(buf + 16), d = get_u32(buf + 20), rows = get_u32(buf + 24),
-		 cols = get_u32(buf + 28), prep = get_u32(buf + 32);
-	if (k < 2 || k > SRM_MAX_K || d == 0 || d > SRM_MAX_D || (uint64_t)rows * cols != d)
-		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: bad model dimensions k=%u d=%u (%ux%u)", name, k, d,
-			       rows, cols);
-	if (prep > SOFTREG_PREP_STANDARDIZE)
-		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: unknown preprocessing %u", name, prep);
-	bool state = flags & SRM_FLAG_STATE;
-	size_t want = srm_size(k, d, prep, state);
+	h->k = get_u32(hdr + 16), h->d = get_u32(hdr + 20), h->rows = get_u32(hdr + 24);
+	h->cols = get_u32(hdr + 28), h->prep = get_u32(hdr + 32);
+	h->state = flags & SRM_FLAG_STATE;
+	if (h->k < 2 || h->k > SRM_MAX_K || h->d == 0 || h->d > SRM_MAX_D || (uint64_t)h->rows * h->cols != h->d)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: bad model dimensions k=%u d=%u (%ux%u)", name, h->k, h->d,
+			       h->rows, h->cols);
+	if (h->prep > SOFTREG_PREP_STANDARDIZE)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: unknown preprocessing %u", name, h->prep);
+	size_t want = srm_size(h->k, h->d, h->prep, h->state);
 	if (len != want)
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: %s: %zu bytes, the header implies %zu", name,
 			       len < want ? "truncated" : "trailing junk", len, want);
-	uint32_t crc = get_u32(buf + len - 4);
-	if (sr_crc32(0, buf, len - 4) != crc)
-		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: CRC-32 mismatch: the file is corrupt", name);
+	return SOFTREG_OK;
+}
 
-	struct softreg_model *m = softreg_model_alloc(k, rows, cols);
-	struct softreg_train_state *s = state && state_ret ? softreg_train_state_alloc(k, d) : NULL;
-	if (!m || (state && state_ret && !s)) {
-		softreg_model_free(m);
-		softreg_train_state_free(s);
-		return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", name);
-	}
-	const uint8_t *p = buf + 36;
-	m->prep = prep;
-	get_f32s(p, &m->scale, 1);
-	m->epochs = get_u32(p + 4);
-	m->seed = get_u64(p + 12);
-	m->test_accuracy = get_f64(p + 20);
-	p = buf + SRM_HEADER;
-	if (prep == SOFTREG_PREP_STANDARDIZE) {
+/* an accuracy is a fraction, or -1 when unknown */
+static bool is_accuracy(double a)
+{
+	return a == -1 || (a >= 0 && a <= 1);
+}
+
+/* The values, once the CRC vouches for the bytes: what a writer never writes
+ * (reserved bits, non-finite numbers) is refused, so a file that loads saves
+ * back to the same bytes. */
+static enum softreg_result check_values(const struct softreg_model *m, const struct softreg_train_state *s,
+					const uint8_t *buf, const uint8_t *state_p, const char *name, char *err)
+{
+	if (get_u32(buf + 44) != 0 || (state_p && get_u32(state_p + 60) != 0))
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: a reserved field is not zero", name);
+	bool finite = isfinite(m->scale) && all_finite(m->W, m->k * m->d) && all_finite(m->b, m->k) &&
+		      (m->prep != SOFTREG_PREP_STANDARDIZE || (all_finite(m->mean, m->d) && all_finite(m->inv_std, m->d))) &&
+		      (!s || all_finite(s->velocity, s->nv));
+	if (!finite)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: the model holds non-finite values", name);
+	if (!is_accuracy(m->test_accuracy) || (s && !is_accuracy(s->best_val)))
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: an accuracy is not a fraction in [0, 1] (or -1)", name);
+	return SOFTREG_OK;
+}
+
+/* the fields after the header, into 'm' and 's' (may be NULL); returns where
+ * the training state starts, or NULL when there is none */
+static const uint8_t *decode(const uint8_t *buf, const struct srm_header *h, struct softreg_model *m,
+			     struct softreg_train_state *s)
+{
+	size_t k = h->k, d = h->d;
+	m->prep = (enum softreg_prep)h->prep;
+	get_f32s(buf + 36, &m->scale, 1);
+	m->epochs = get_u32(buf + 40);
+	m->seed = get_u64(buf + 48);
+	m->test_accuracy = get_f64(buf + 56);
+	const uint8_t *p = buf + SRM_HEADER;
+	if (h->prep == SOFTREG_PREP_STANDARDIZE) {
 		get_f32s(p, m->mean, d);
-		get_f32s(p + 4 * (size_t)d, m->inv_std, d);
-		p += 8 * (size_t)d;
-		m->scale = 1.0f;
+		get_f32s(p + 4 * d, m->inv_std, d);
+		p += 8 * d;
 	}
-	get_f32s(p, m->W, (size_t)k * d);
-	p += 4 * (size_t)k * d;
+	get_f32s(p, m->W, k * d);
+	p += 4 * k * d;
 	get_f32s(p, m->b, k);
-	p += 4 * (size_t)k;
+	p += 4 * k;
+	if (!h->state)
+		return NULL;
 	if (s) {
 		s->epochs_done = get_u32(p);
 		s->since_best = get_u32(p + 4);
@@ -332,14 +361,39 @@ enum softreg_result softreg_model_parse(const uint8_t *buf, size_t len, const ch
 		s->batches_done = get_u32(p + 56);
 		get_f32s(p + STATE_FIXED, s->velocity, s->nv);
 	}
-	bool finite = isfinite(m->scale) && all_finite(m->W, (size_t)k * d) && all_finite(m->b, k) &&
-		      (prep != SOFTREG_PREP_STANDARDIZE ||
-		       (all_finite(m->mean, d) && all_finite(m->inv_std, d))) &&
-		      (!s || all_finite(s->velocity, s->nv));
-	if (!finite) {
+	return p;
+}
+
+enum softreg_result softreg_model_parse(const uint8_t *buf, size_t len, const char *name,
+					struct softreg_model **model_ret, struct softreg_train_state **state_ret,
+					char *err)
+{
+	*model_ret = NULL;
+	if (state_ret)
+		*state_ret = NULL;
+	struct srm_header h;
+	enum softreg_result r = check_header(buf, len, name, &h, err);
+	if (r)
+		return r;
+	if (sr_crc32(0, buf, len - 4) != get_u32(buf + len - 4))
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: CRC-32 mismatch: the file is corrupt", name);
+
+	struct softreg_model *m = softreg_model_alloc(h.k, h.rows, h.cols);
+	struct softreg_train_state *s = h.state ? softreg_train_state_alloc(h.k, h.d) : NULL;
+	if (!m || (h.state && !s)) {
 		softreg_model_free(m);
 		softreg_train_state_free(s);
-		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: the model holds non-finite values", name);
+		return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", name);
+	}
+	const uint8_t *state_p = decode(buf, &h, m, s);
+	r = check_values(m, s, buf, state_p, name, err);
+	if (r || !state_ret) {
+		softreg_train_state_free(s);
+		s = NULL;
+	}
+	if (r) {
+		softreg_model_free(m);
+		return r;
 	}
 	*model_ret = m;
 	if (state_ret)
@@ -361,42 +415,30 @@ enum softreg_result softreg_model_load(const char *path, struct softreg_model **
 		fclose(f);
 		return sr_fail(err, SOFTREG_ERR_IO, "%s: not a regular file", path);
 	}
-	/* the largest valid file: k = 256, d = 2^26 with state, about 138 GB; refuse
-	 * anything larger than what the header could describe before reading it */
+	/* the header's claim is checked against the real length before the
+	 * file is read into memory */
 	size_t len = (size_t)st.st_size;
-	if ((uint64_t)st.st_size > srm_size(SRM_MAX_K, SRM_MAX_D, 1, true)) {
-		fclose(f);
-		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: too large to be a softreg model", path);
-	}
 	uint8_t hdr[SRM_HEADER];
-	if (len >= SRM_HEADER) { /* check the header's claim before allocating */
-		if (fread(hdr, 1, SRM_HEADER, f) != SRM_HEADER) {
-			fclose(f);
-			return sr_fail(err, SOFTREG_ERR_IO, "%s: read error", path);
-		}
-		uint32_t k = get_u32(hdr + 16), d = get_u32(hdr + 20), prep = get_u32(hdr + 32);
-		bool state = get_u32(hdr + 12) & SRM_FLAG_STATE;
-		if (memcmp(hdr, SRM_MAGIC, 8) == 0 && k >= 2 && k <= SRM_MAX_K && d > 0 && d <= SRM_MAX_D &&
-		    prep <= 1 && srm_size(k, d, prep, state) != len) {
-			fclose(f);
-			return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: %s: %zu bytes, the header implies %zu", path,
-				       len < srm_size(k, d, prep, state) ? "truncated" : "trailing junk", len,
-				       srm_size(k, d, prep, state));
-		}
-		rewind(f);
+	struct srm_header h;
+	size_t nh = fread(hdr, 1, SRM_HEADER, f);
+	enum softreg_result r = check_header(hdr, nh < SRM_HEADER ? nh : len, path, &h, err);
+	if (r) {
+		fclose(f);
+		return r;
 	}
-	uint8_t *buf = malloc(len ? len : 1);
+	uint8_t *buf = malloc(len);
 	if (!buf) {
 		fclose(f);
 		return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", path);
 	}
-	if (fread(buf, 1, len, f) != len) {
+	memcpy(buf, hdr, SRM_HEADER);
+	if (fread(buf + SRM_HEADER, 1, len - SRM_HEADER, f) != len - SRM_HEADER) {
 		free(buf);
 		fclose(f);
 		return sr_fail(err, SOFTREG_ERR_IO, "%s: read error", path);
 	}
 	fclose(f);
-	enum softreg_result r = softreg_model_parse(buf, len, path, model_ret, state_ret, err);
+	r = softreg_model_parse(buf, len, path, model_ret, state_ret, err);
 	free(buf);
 	return r;
 }

@@ -80,6 +80,12 @@ static double lr_at(const struct softreg_params *p, uint32_t epoch, uint64_t it,
 	}
 }
 
+/* A mean batch loss this large means logits off by thousands in the wrong
+ * direction: the rate is far too big, and with a stable softmax the loss can
+ * grow for a long time before anything overflows, so stop here rather than
+ * wait for a NaN. (The uniform guess the training starts from scores log k.) */
+#define SR_LOSS_DIVERGED 1e4
+
 static bool finite_all(const float *x, size_t n)
 {
 	float acc = 0;
@@ -145,9 +151,10 @@ static enum softreg_result sgd(struct sgd_ctx *c, struct softreg_train_state *st
 			}
 			double lr = lr_at(p, e, st->iterations, total);
 			float loss = p->kernel->loss_grad(m, &b, c->grad, c->grad + k * d, c->ws);
-			if (isfinite(loss))
+			bool ok = isfinite(loss) && loss < SR_LOSS_DIVERGED;
+			if (ok)
 				sgd_update(m, st->velocity, c->grad, (float)lr, (float)p->momentum, (float)p->l2);
-			if (!isfinite(loss) || !finite_all(m->W, k * d) || !finite_all(m->b, k)) {
+			if (!ok || !finite_all(m->W, k * d) || !finite_all(m->b, k)) {
 				rep->diverged_epoch = e;
 				rep->diverged_batch = bi + 1;
 				rep->diverged_loss = loss;

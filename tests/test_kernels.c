@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT
+ * test_kernels.c: the blas kernel against its naive twin, both against finite
+ * differences in double precision, and the softmax at extreme logits.
+ *
+ * Tolerance for blas vs naive: |blas - naive| <= atol + rtol |naive| with
+ * rtol = 1e-4 and atol = 1e-5 x the largest |naive| value of that tensor. A
+ * float32 sum of n terms carries a rounding error of about sqrt(n) eps
+ * (eps = 6e-8) relative to the size of its terms: 1.7e-6 for the d = 784
+ * products of a logit, 1.9e-6 for the m = 1000 rows of a gradient. Gradient
+ * entries are sums of terms of both signs and can cancel to near zero, so the
+ * error is bounded relative to the tensor's scale, not to each entry; 1e-5 is a
+ * 5x margin over that estimate, small enough that any real mistake (a missed
+ * row, a wrong scale, a transposed index) fails by orders of magnitude. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double max_abs(const float *x, size_t n)
+{
+	double m = 0;
+	for (size_t i = 0; i < n; i++)
+		m = fmax(m, fabs((double)x[i]));
+	return m;
+}
+
+static void compare(const char *what, const float *a, const float *ref, size_t n, const char *ctx)
+{
+	size_t where;
+	double mabs;
+	double atol = 1e-5 * max_abs(ref, n) + 1e-12;
+	double worst = t_compare(a, ref, n, atol, 1e-4, &where, &mabs);
+	CHECK(worst <= 1.0, "%s %s: index %zu blas %.9g naive %.9g (max abs diff %.3g)", ctx, what, where,
+	      (double)a[where], (double)ref[where], mabs);
+}
+
+/* one batch through both kernels; X floats given or gathered from pixels */
+static void twin_case(size_t k, size_t rows, size_t cols, size_t m, bool floats, bool standardize, uint64_t seed)
+{
+	size_t d = rows * cols, n = m + 17;
+	struct softreg_dataset ds;
+	t_random_dataset(&ds, n, rows, cols, k, seed, false);
+	struct softreg_model *mod = softreg_model_alloc(k, rows, cols);
+	if (standardize)
+		softreg_model_standardize(mod, &ds);
+	t_random_floats(mod->W, k * d, -0.05f, 0.05f, seed + 1);
+	t_random_floats(mod->b, k, -0.5f, 0.5f, seed + 2);
+	uint32_t *rowsel = malloc(m * sizeof(uint32_t));
+	struct softreg_rng rng;
+	softreg_rng_seed(&rng, seed + 3);
+	for (size_t i = 0; i < m; i++)
+		rowsel[i] = (uint32_t)softreg_rng_below(&rng, n);
+	float *X = malloc(m * d * sizeof(float));
+	uint8_t *y = malloc(m);
+	struct softreg_batch b = {.m = m, .pixels = ds.pixels, .rows = rowsel, .labels = ds.labels};
+	if (floats) { /* the float path: X given, labels in batch order */
+		t_random_floats(X, m * d, -1, 1, seed + 4);
+		for (size_t i = 0; i < m; i++)
+			y[i] = ds.labels[rowsel[i]];
+		b = (struct softreg_batch){.m = m, .X = X, .labels = y};
+	}
+	struct softreg_workspace *ws = softreg_workspace_alloc(m, k, d);
+	float *g[2], loss[2];
+	const struct softreg_kernel *kern[2] = {&softreg_kernel_naive, &softreg_kernel_blas};
+	for (int i = 0; i < 2; i++) {
+		g[i] = malloc((k * d + k) * sizeof(float));
+		loss[i] = kern[i]->loss_grad(mod, &b, g[i], g[i] + k * d, ws);
+	}
+	char ctx[128];
+	snprintf(ctx, sizeof(ctx), "k=%zu d=%zu m=%zu %s%s", k, d, m, floats ? "floats" : "gathered",
+		 standardize ? " standardized" : "");
+	CHECK(isfinite(loss[0]) && fabsf(loss[1] - loss[0]) <= 1e-5f * fabsf(loss[0]) + 1e-6f, "%s loss blas %.9g naive %.9g",
+	      ctx, (double)loss[1], (double)loss[0]);
+	compare("dW", g[1], g[0], k * d, ctx);
+	compare("db", g[1] + k * d, g[0] + k * d, k, ctx);
+
+	/* logits: same contract, same tolerance */
+	float *Z[2];
+	for (int i = 0; i < 2; i++) {
+		Z[i] = malloc(m * k * sizeof(float));
+		kern[i]->logits(mod, &b, Z[i], ws);
+	}
+	compare("logits", Z[1], Z[0], m * k, ctx);
+	for (int i = 0; i < 2; i++) {
+		free(g[i]);
+		free(Z[i]);
+	}
+	softreg_workspace_free(ws);
+	free(X);
+	free(y);
+	free(rowsel);
+	softreg_model_free(mod);
+	softreg_dataset_free(&ds);
+}
+
+/* the mean cross-entropy in double, written independently of both kernels */
+static double loss_double(const struct softreg_model *m, const float *X, const uint8_t *y, size_t n)
+{
+	double total = 0, z[256];
+	for (size_t i = 0; i < n; i++) {
+		double mx = -INFINITY, s = 0;
+		for (size_t j = 0; j < m->k; j++) {
+			z[j] = m->b[j];
+			for (size_t t = 0; t < m->d; t++)
+				z[j] += (double)m->W[j * m->d + t] * X[i * m->d + t];
+			mx = fmax(mx, z[j]);
+		}
+		for (size_t j = 0; j < m->k; j++)
+			s += exp(z[j] - mx);
+		total += mx + log(s) - z[y[i]];
+	}
+	return total / (double)n;
+}
+
+/* central differences in double on the parameters (perturbations kept exact
+ * in float by choosing h a power of two) against each kernel's gradient */
+static void finite_differences(const struct softreg_kernel *kern)
+{
+	size_t k = 4, rows = 3, cols = 5, d = rows * cols, m = 23;
+	struct softreg_dataset ds;
+	t_random_dataset(&ds, m, rows, cols, k, 77, false);
+	struct softreg_model *mod = softreg_model_alloc(k, rows, cols);
+	t_random_floats(mod->W, k * d, -1, 1, 5);
+	t_random_floats(mod->b, k, -1, 1, 6);
+	float *X = malloc(m * d * sizeof(float)), *g = malloc((k * d + k) * sizeof(float));
+	struct softreg_batch b = {.m = m, .pixels = ds.pixels, .labels = ds.labels};
+	softreg_gather(mod, &b, X);
+	struct softreg_workspace *ws = softreg_workspace_alloc(m, k, d);
+	float loss = kern->loss_grad(mod, &b, g, g + k * d, ws);
+	CHECK(fabs(loss - loss_double(mod, X, ds.labels, m)) < 1e-5, "%s loss %.9g vs double %.9g", kern->name,
+	      (double)loss, loss_double(mod, X, ds.labels, m));
+	const float h = 1.0f / 1024;
+	double worst = 0;
+	for (size_t p = 0; p < k * d + k; p++) {
+		float *param = p < k * d ? &mod->W[p] : &mod->b[p - k * d];
+		float keep = *param;
+		*param = keep + h;
+		double up = loss_double(mod, X, ds.labels, m);
+		*param = keep - h;
+		double down = loss_double(mod, X, ds.labels, m);
+		*param = keep;
+		double fd = (up - down) / (2.0 * h);
+		double err = fabs(fd - g[p]) / (1e-4 + 1e-3 * fabs(fd));
+		worst = fmax(worst, err);
+		CHECK(err <= 1, "%s parameter %zu: finite difference %.9g, kernel %.9g", kern->name, p, fd, (double)g[p]);
+	}
+	printf("finite differences, %s kernel: %zu parameters, worst error %.2e of tolerance\n", kern->name, k * d + k,
+	       worst);
+	softreg_workspace_free(ws);
+	free(X);
+	free(g);
+	softreg_model_free(mod);
+	softreg_dataset_free(&ds);
+}
+
+static void softmax_extremes(const struct softreg_kernel *kern)
+{
+	/* rows: +-1e4, equal logits, one huge logit */
+	const size_t k = 3, m = 4;
+	float Z[12] = {1e4f, -1e4f, -1e4f, /* y=0: p = (1, 0, 0), loss 0 */
+		       1e4f, -1e4f, 0.0f,  /* y=1: loss 2e4 */
+		       5.0f, 5.0f, 5.0f,   /* y=2: p = 1/3 each, loss log 3 */
+		       1e30f, 0.0f, 0.0f}; /* y=1: loss 1e30, finite */
+	uint8_t y[4] = {0, 1, 2, 1};
+	float l[4];
+	for (size_t i = 0; i < m; i++) {
+		float z[3];
+		memcpy(z, Z + 3 * i, sizeof(z));
+		l[i] = kern->softmax_loss(z, &y[i], 1, k);
+		memcpy(Z + 3 * i, z, sizeof(z));
+	}
+	for (size_t i = 0; i < m * k; i++)
+		CHECK(isfinite(Z[i]) && Z[i] >= 0 && Z[i] <= 1, "%s p[%zu] = %g", kern->name, i, (double)Z[i]);
+	CHECK(Z[0] == 1.0f && Z[1] == 0.0f && Z[2] == 0.0f, "%s +-1e4 row: %g %g %g", kern->name, (double)Z[0],
+	      (double)Z[1], (double)Z[2]);
+	CHECK(l[0] == 0.0f, "%s loss of the certain class: %g", kern->name, (double)l[0]);
+	CHECK(l[1] == 2e4f, "%s loss at -1e4: %g", kern->name, (double)l[1]);
+	CHECK(fabsf(Z[6] - 1.0f / 3) <= 6e-8f && Z[6] == Z[7] && Z[7] == Z[8], "%s equal logits: %.9g", kern->name,
+	      (double)Z[6]);
+	CHECK(fabsf(l[2] - logf(3.0f)) <= 1e-6f, "%s equal logits loss %.9g", kern->name, (double)l[2]);
+	CHECK(Z[9] == 1.0f && Z[10] == 0.0f && l[3] == 1e30f, "%s huge logit: p %g loss %g", kern->name,
+	      (double)Z[9], (double)l[3]);
+	/* the whole batch at once gives the mean */
+	float all[12] = {1e4f, -1e4f, -1e4f, 1e4f, -1e4f, 0.0f, 5.0f, 5.0f, 5.0f, 1.0f, 2.0f, 3.0f};
+	float mean = kern->softmax_loss(all, y, m, k);
+	CHECK(isfinite(mean) && mean > 5e3f, "%s batch mean loss %g", kern->name, (double)mean);
+}
+
+int main(void)
+{
+	size_t ms[] = {1, 7, 64, 65, 256, 1000};
+	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+		twin_case(10, 28, 28, ms[i], false, false, 100 + i);
+		twin_case(10, 28, 28, ms[i], true, false, 200 + i);
+	}
+	twin_case(3, 5, 157, 129, false, false, 300); /* odd shapes: d = 785 */
+	twin_case(3, 5, 157, 7, true, false, 301);
+	twin_case(10, 28, 28, 256, false, true, 302);
+	twin_case(2, 1, 1, 1, false, false, 303);
+	finite_differences(&softreg_kernel_naive);
+	finite_differences(&softreg_kernel_blas);
+	softmax_extremes(&softreg_kernel_naive);
+	softmax_extremes(&softreg_kernel_blas);
+	return t_done("test_kernels");
+}

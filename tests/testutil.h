@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT
+ * testutil.h: checks that count failures, synthetic data, comparisons. */
+#ifndef SOFTREG_TESTUTIL_H
+#define SOFTREG_TESTUTIL_H
+
+#include "softreg.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+extern int t_failures, t_checks;
+
+#define CHECK(cond, ...)                                                                   \
+	do {                                                                               \
+		t_checks++;                                                                \
+		if (!(cond)) {                                                             \
+			t_failures++;                                                      \
+			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);     \
+			fprintf(stderr, __VA_ARGS__);                                      \
+			fputc('\n', stderr);                                               \
+		}                                                                          \
+	} while (0)
+
+/* print the totals; the exit status of a test's main */
+int t_done(const char *name);
+
+/* a dataset of n images rows x cols with labels in [0, k): pixels uniform, or
+ * (separable) class c brightens the pixels of its own stripe */
+void t_random_dataset(struct softreg_dataset *ds, size_t n, size_t rows, size_t cols, size_t k,
+		      uint64_t seed, bool separable);
+
+/* fill x with uniform values in [lo, hi) */
+void t_random_floats(float *x, size_t n, float lo, float hi, uint64_t seed);
+
+/* max |a - b| / (atol + rtol |b|) over n values, and where: <= 1 passes */
+double t_compare(const float *a, const float *ref, size_t n, double atol, double rtol, size_t *where,
+		 double *max_abs);
+
+/* the MNIST folder of the tests, or NULL when absent */
+const char *t_mnist_dir(void);
+
+#endif
