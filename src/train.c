@@ -11,7 +11,7 @@ void softreg_params_default(struct softreg_params *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->solver = SOFTREG_SOLVER_SGD;
-	p->epochs = 2;
+	p->epochs = 1;
 	p->batch = 100;
 	p->lr = 0.5;
 	p->momentum = 0.9;

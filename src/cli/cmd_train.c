@@ -23,7 +23,7 @@ static const char help[] =
 	"                        in file order, batch 10000, lr 1e-5, 20 epochs, plain SGD\n"
 	"solver:\n"
 	"  --solver sgd|lbfgs    mini-batch SGD (default) or full-batch L-BFGS\n"
-	"  --epochs N            SGD epochs (default 2); L-BFGS: maximum iterations (default 1000)\n"
+	"  --epochs N            SGD epochs (default 1); L-BFGS: maximum iterations (default 1000)\n"
 	"  --max-iter N          the same as --epochs\n"
 	"  --batch B             SGD batch size (default 100)\n"
 	"  --lr LR               SGD learning rate (default 0.5)\n"
@@ -471,8 +471,8 @@ int cmd_train(int argc, char **argv)
 	if (json)
 		print_json(&c, dir, &train, &test, &p, &rep, m, threads, load_s, preset);
 	else
-		printf("test accuracy %.2f%%  (%u %s, train %.3f s, load %.3f s, %d threads, %s kernel)\n",
-		       100 * rep.test_accuracy, rep.epochs_run, p.solver == SOFTREG_SOLVER_LBFGS ? "iterations" : "epochs",
+		printf("test accuracy %.2f%%  (%u %s%s, train %.3f s, load %.3f s, %d threads, %s kernel)\n",
+		       100 * rep.test_accuracy, rep.epochs_run, p.solver == SOFTREG_SOLVER_LBFGS ? "iteration" : "epoch", rep.epochs_run == 1 ? "" : "s",
 		       rep.train_seconds, load_s, threads, p.kernel->name);
 	rc = EXIT_OK;
 out:
