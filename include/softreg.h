@@ -321,6 +321,7 @@ struct softreg_epoch_info {
 	uint32_t epoch;          /* 1-based */
 	uint32_t epochs;
 	size_t batch, batches;   /* batch index within the epoch (1-based) and count */
+	size_t batch_size;       /* samples per batch */
 	double train_loss;       /* running mean of batch losses this epoch */
 	double train_accuracy;   /* on the batches of this epoch, before each update; -1 if unknown */
 	double test_loss;        /* -1 when no test set */

@@ -11,9 +11,9 @@ void softreg_params_default(struct softreg_params *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->solver = SOFTREG_SOLVER_SGD;
-	p->epochs = 1;
+	p->epochs = 2;
 	p->batch = 100;
-	p->lr = 0.5;
+	p->lr = 0.3;
 	p->momentum = 0.9;
 	p->l2 = 0;
 	p->schedule = SOFTREG_SCHEDULE_COSINE;
@@ -169,7 +169,7 @@ static enum softreg_result sgd(struct sgd_ctx *c, struct softreg_train_state *st
 				p->on_iter(st->iterations, e, loss, m, p->user);
 			if (p->progress) {
 				struct softreg_epoch_info info = {
-					.epoch = e, .epochs = p->epochs, .batch = bi + 1, .batches = batches,
+					.epoch = e, .epochs = p->epochs, .batch = bi + 1, .batches = batches, .batch_size = B,
 					.train_loss = loss_sum / (double)(bi + 1), .train_accuracy = -1,
 					.test_loss = -1, .test_accuracy = -1, .val_accuracy = -1, .lr = lr,
 					.seconds = sr_now() - t0, .objective = -1, .grad_norm = -1};

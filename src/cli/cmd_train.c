@@ -23,10 +23,10 @@ static const char help[] =
 	"                        in file order, batch 10000, lr 1e-5, 20 epochs, plain SGD\n"
 	"solver:\n"
 	"  --solver sgd|lbfgs    mini-batch SGD (default) or full-batch L-BFGS\n"
-	"  --epochs N            SGD epochs (default 1); L-BFGS: maximum iterations (default 1000)\n"
+	"  --epochs N            SGD epochs (default 2); L-BFGS: maximum iterations (default 1000)\n"
 	"  --max-iter N          the same as --epochs\n"
 	"  --batch B             SGD batch size (default 100)\n"
-	"  --lr LR               SGD learning rate (default 0.5)\n"
+	"  --lr LR               SGD learning rate (default 0.3)\n"
 	"  --momentum M          SGD momentum in [0, 1) (default 0.9)\n"
 	"  --schedule S          const, step (x0.1 at 50%, x0.01 at 75% of epochs) or cosine (default)\n"
 	"  --l2 L, --weight-decay L\n"
@@ -47,7 +47,7 @@ static const char help[] =
 	"                        test_accuracy,lr,seconds\n"
 	"  --trace FILE.csv      one row per iteration: iteration,epoch,batch_loss,dist_W,dist_b\n"
 	"                        (distances to the final W and b; snapshots are kept in memory, at\n"
-	"                        most $SOFTREG_TRACE_MB MiB (default 512), every s-th iteration beyond)\n"
+	"                        most $SOFTREG_TRACE_MB MiB (default 512), every s-th iteration beyond, and always the last)\n"
 	"  --checkpoint FILE     save model, momentum, RNG and position after every epoch (and on Ctrl-C)\n"
 	"  --resume FILE         continue a checkpoint; --epochs counts the total\n"
 	"  --json                print one JSON object on stdout\n"
@@ -64,6 +64,7 @@ static void on_sigint(int sig)
 }
 
 struct trace {
+	uint64_t total; /* iterations the run will make */
 	size_t kd1, stride, cap, count;
 	uint64_t *iteration;
 	uint32_t *epoch;
@@ -108,8 +109,8 @@ static void on_iter(uint64_t it, uint32_t epoch, double loss, const struct softr
 {
 	struct ctx *c = user;
 	struct trace *t = c->tr;
-	if (!t || t->failed || (it - 1) % t->stride != 0)
-		return;
+	if (!t || t->failed || ((it - 1) % t->stride != 0 && it != t->total))
+		return; /* every stride-th iteration, and always the last */
 	if (t->count == t->cap) {
 		t->failed = true;
 		return;
@@ -398,7 +399,8 @@ int cmd_train(int argc, char **argv)
 		uint64_t fit = limit / per ? limit / per : 1;
 		tr.stride = (size_t)((total + fit - 1) / fit);
 		tr.stride = tr.stride ? tr.stride : 1;
-		tr.cap = (size_t)((total + tr.stride - 1) / tr.stride);
+		tr.total = total;
+		tr.cap = (size_t)((total + tr.stride - 1) / tr.stride) + (tr.stride > 1);
 		tr.iteration = malloc(tr.cap * sizeof(uint64_t));
 		tr.epoch = malloc(tr.cap * sizeof(uint32_t));
 		tr.loss = malloc(tr.cap * sizeof(double));

@@ -35,10 +35,11 @@ void progress_batch(struct progress *p, const struct softreg_epoch_info *info)
 	for (int i = 0; i < width; i++)
 		bar[i] = i < fill ? '#' : '.';
 	bar[width] = '\0';
-	double rate = info->seconds > 0 ? (double)info->batch / info->seconds : 0;
+	double rate = info->seconds > 0 ? (double)info->batch / info->seconds : 0; /* batches/s */
 	double eta = rate > 0 ? (double)(info->batches - info->batch) / rate : 0;
-	fprintf(stderr, "\r\033[Kepoch %u/%u [%s] %zu/%zu loss %.4f %.0f batch/s %.1fs eta %.1fs", info->epoch,
-		info->epochs, bar, info->batch, info->batches, info->train_loss, rate, t - p->start, eta);
+	fprintf(stderr, "\r\033[Kepoch %u/%u [%s] %zu/%zu loss %.4f %.0f samples/s %.1fs eta %.1fs", info->epoch,
+		info->epochs, bar, info->batch, info->batches, info->train_loss, rate * (double)info->batch_size,
+		t - p->start, eta);
 	fflush(stderr);
 }
 
