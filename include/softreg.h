@@ -111,6 +111,13 @@ enum softreg_result softreg_dataset_find(const char *dir, const char *stem,
 					 char *path, size_t size, char *err);
 
 /*
+ * softreg_dataset_load_split() - load one set of 'dir': 'prefix' "train" or
+ * "t10k" names {prefix}-images-idx3-ubyte[.gz] and {prefix}-labels-idx1-ubyte[.gz].
+ */
+enum softreg_result softreg_dataset_load_split(const char *dir, const char *prefix, uint64_t max_bytes,
+					       struct softreg_dataset *ds, char *err);
+
+/*
  * softreg_dataset_load_dir() - load the train and test sets of 'dir'.
  *
  * Reads the four files in parallel. Checks that train and test have the same

@@ -55,6 +55,21 @@ enum softreg_result softreg_dataset_find(const char *dir, const char *stem, char
 		       dir, stem);
 }
 
+enum softreg_result softreg_dataset_load_split(const char *dir, const char *prefix, uint64_t max_bytes,
+					       struct softreg_dataset *ds, char *err)
+{
+	char stem[2][128], path[2][4096];
+	memset(ds, 0, sizeof(*ds));
+	snprintf(stem[0], sizeof(stem[0]), "%s-images-idx3-ubyte", prefix);
+	snprintf(stem[1], sizeof(stem[1]), "%s-labels-idx1-ubyte", prefix);
+	for (int i = 0; i < 2; i++) {
+		enum softreg_result r = softreg_dataset_find(dir, stem[i], path[i], sizeof(path[i]), err);
+		if (r)
+			return r;
+	}
+	return softreg_dataset_load(path[0], path[1], max_bytes, ds, err);
+}
+
 enum softreg_result softreg_dataset_load_dir(const char *dir, uint64_t max_bytes,
 					     struct softreg_dataset *train, struct softreg_dataset *test,
 					     char *err)

@@ -59,6 +59,8 @@ struct progress {
 	double last_draw;
 	double start;
 };
+/* CLOCK_MONOTONIC in seconds */
+double cli_now(void);
 void progress_init(struct progress *p, bool quiet);
 void progress_batch(struct progress *p, const struct softreg_epoch_info *info);
 void progress_epoch(struct progress *p, const struct softreg_epoch_info *info);

@@ -15,18 +15,6 @@ static const char help[] =
 	"  --json                print {accuracy, log_loss, confusion, precision, recall} on stdout\n"
 	"  --threads T           threads (default: all cores)\n";
 
-static int load_split(const char *dir, int split, struct softreg_dataset *ds, char *err)
-{
-	const char *stems[2][2] = {{"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"},
-				   {"train-images-idx3-ubyte", "train-labels-idx1-ubyte"}};
-	char img[4096], lab[4096];
-	if (softreg_dataset_find(dir, stems[split][0], img, sizeof(img), err) ||
-	    softreg_dataset_find(dir, stems[split][1], lab, sizeof(lab), err) ||
-	    softreg_dataset_load(img, lab, max_bytes_from_env(), ds, err))
-		return -1;
-	return 0;
-}
-
 int cmd_eval(int argc, char **argv)
 {
 	static const char *const splits[] = {"test", "train", NULL};
@@ -65,7 +53,7 @@ int cmd_eval(int argc, char **argv)
 	struct softreg_dataset ds = {0};
 	uint64_t *conf = NULL;
 	int rc = EXIT_RUNTIME;
-	if (softreg_model_load(model_path, &m, NULL, err) || load_split(dir, split, &ds, err) ||
+	if (softreg_model_load(model_path, &m, NULL, err) || softreg_dataset_load_split(dir, split ? "train" : "t10k", max_bytes_from_env(), &ds, err) ||
 	    softreg_model_check_data(m, &ds, dir, err)) {
 		runtime_error("%s", err);
 		goto out;

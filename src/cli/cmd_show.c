@@ -40,14 +40,12 @@ int cmd_show(int argc, char **argv)
 		return EXIT_USAGE;
 	if (!have_index)
 		return usage_error("show", "--index I is required");
-	const char *stem = split ? "t10k" : "train";
-	char img[4096], lab[4096], s1[64], s2[64], err[SOFTREG_ERRLEN];
-	snprintf(s1, sizeof(s1), "%s-images-idx3-ubyte", stem);
-	snprintf(s2, sizeof(s2), "%s-labels-idx1-ubyte", stem);
+	const char *prefix = split ? "t10k" : "train";
+	char img[4096], err[SOFTREG_ERRLEN];
 	struct softreg_dataset ds = {0};
-	if (softreg_dataset_find(dir, s1, img, sizeof(img), err) || softreg_dataset_find(dir, s2, lab, sizeof(lab), err) ||
-	    softreg_dataset_load(img, lab, max_bytes_from_env(), &ds, err))
+	if (softreg_dataset_load_split(dir, prefix, max_bytes_from_env(), &ds, err))
 		return runtime_error("%s", err);
+	snprintf(img, sizeof(img), "%s/%s", dir, prefix);
 	int rc = EXIT_OK;
 	if (index >= ds.n) {
 		rc = usage_error("show", "--index %zu is past the %zu images of %s", index, ds.n, img);

@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const char help[] =
 	"usage: softreg train [OPTIONS]\n"
@@ -160,13 +159,6 @@ static int write_metrics(const char *path, const struct ctx *c)
 	if (fclose(f) != 0)
 		return runtime_error("%s: write error", path);
 	return 0;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static void print_json(const struct ctx *c, const char *dir, const struct softreg_dataset *train,
@@ -333,12 +325,12 @@ int cmd_train(int argc, char **argv)
 	threads = softreg_set_threads(threads);
 
 	/* load */
-	double t0 = now();
+	double t0 = cli_now();
 	struct softreg_dataset train, test;
 	char err[SOFTREG_ERRLEN];
 	if (softreg_dataset_load_dir(dir, max_bytes_from_env(), &train, &test, err))
 		return runtime_error("%s", err);
-	double load_s = now() - t0;
+	double load_s = cli_now() - t0;
 	int rc = EXIT_RUNTIME;
 	struct softreg_model *m = NULL;
 	struct softreg_train_state *state = NULL;

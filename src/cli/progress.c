@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now(void)
+double cli_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -18,14 +18,14 @@ void progress_init(struct progress *p, bool quiet)
 	p->quiet = quiet;
 	p->tty = isatty(STDERR_FILENO);
 	p->last_draw = 0;
-	p->start = now();
+	p->start = cli_now();
 }
 
 void progress_batch(struct progress *p, const struct softreg_epoch_info *info)
 {
 	if (p->quiet || !p->tty)
 		return;
-	double t = now();
+	double t = cli_now();
 	if (t - p->last_draw < 0.1 && info->batch != info->batches)
 		return;
 	p->last_draw = t;
