@@ -21,6 +21,12 @@ enum softreg_result softreg_dataset_load(const char *images_path, const char *la
 	if (r == SOFTREG_OK && lab.ndim != 1)
 		r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: expected a label file (1 dimension), found %zu",
 			    labels_path, lab.ndim);
+	if (r == SOFTREG_OK && img.dims[1] * img.dims[2] > ((size_t)1 << 26))
+		r = sr_fail(err, SOFTREG_ERR_FORMAT,
+			    "%s: images of %zux%zu pixels are larger than a model takes (2^26 pixels)", images_path,
+			    img.dims[1], img.dims[2]);
+	if (r == SOFTREG_OK && img.dims[0] > UINT32_MAX) /* rows are indexed by uint32 */
+		r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: more than 2^32 - 1 images", images_path);
 	if (r == SOFTREG_OK && img.dims[0] != lab.dims[0])
 		r = sr_fail(err, SOFTREG_ERR_MISMATCH, "%s: %zu labels for %zu images in %s", labels_path,
 			    lab.dims[0], img.dims[0], images_path);

@@ -236,7 +236,7 @@ static enum softreg_result check_length(const struct src *s, uint64_t total, uin
 			       s->path, (unsigned long long)total, (unsigned long long)size);
 	if (s->gzip && (uint32_t)total != isize)
 		return sr_fail(err, SOFTREG_ERR_FORMAT,
-			       "%s: header claims %llu bytes, gzip trailer says %u (mod 2^32): truncated or corrupt",
+			       "%s: header claims %llu bytes, gzip trailer says %u (mod 2^32): truncated, corrupt or followed by junk",
 			       s->path, (unsigned long long)total, isize);
 	return SOFTREG_OK;
 }

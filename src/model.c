@@ -325,6 +325,10 @@ static enum softreg_result check_values(const struct softreg_model *m, const str
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: the model holds non-finite values", name);
 	if (!is_accuracy(m->test_accuracy) || (s && !is_accuracy(s->best_val)))
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: an accuracy is not a fraction in [0, 1] (or -1)", name);
+	/* xoshiro256** never leaves the all-zero state: its draws would be 0
+	 * forever, and a rejection sampler over them would never end */
+	if (s && (s->rng.s[0] | s->rng.s[1] | s->rng.s[2] | s->rng.s[3]) == 0)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: the random generator's state is all zeros", name);
 	return SOFTREG_OK;
 }
 

@@ -54,6 +54,36 @@ static bool read_uint(struct cursor *c, size_t max, size_t *out)
 	return c->p == c->end || is_space(*c->p) || *c->p == '#';
 }
 
+/* P5: after maxval, an optional comment, then exactly one whitespace byte,
+ * then exactly npix * bpp bytes of raster */
+static enum softreg_result check_raster(struct cursor *c, size_t npix, size_t bpp, const char *name, char *err)
+{
+	if (c->p < c->end && *c->p == '#')
+		while (c->p < c->end && *c->p != '\n')
+			c->p++;
+	if (c->p == c->end || !is_space(*c->p))
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: truncated PGM header (no whitespace before the raster)",
+			       name);
+	c->p++;
+	size_t need = npix * bpp, have = (size_t)(c->end - c->p);
+	if (have < need)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: truncated: %zu of %zu pixel bytes", name, have, need);
+	if (have > need)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: %zu bytes of trailing junk", name, have - need);
+	return SOFTREG_OK;
+}
+
+/* P2: npix numbers need at least 2 * npix - 1 bytes; checked before the
+ * pixels are allocated */
+static enum softreg_result check_text_room(const struct cursor *c, size_t npix, const char *name, char *err)
+{
+	size_t have = (size_t)(c->end - c->p);
+	if (have < 2 * npix - 1) /* npix <= 2^26: no overflow */
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: truncated: %zu pixels claimed, %zu bytes left", name, npix,
+			       have);
+	return SOFTREG_OK;
+}
+
 enum softreg_result softreg_pgm_parse(const uint8_t *buf, size_t len, const char *name, uint8_t **pixels_ret,
 				      size_t *rows_ret, size_t *cols_ret, char *err)
 {
@@ -72,25 +102,17 @@ enum softreg_result softreg_pgm_parse(const uint8_t *buf, size_t len, const char
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: PGM of %zux%zu is too large", name, w, h);
 	if (!read_uint(&c, 65535, &maxval) || maxval == 0)
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: bad PGM maxval (1..65535)", name);
-	size_t bpp = maxval > 255 ? 2 : 1;
-	if (binary) {
-		/* exactly one whitespace byte separates maxval from the raster */
-		if (c.p == c.end || !is_space(*c.p))
-			return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: truncated PGM header", name);
-		c.p++;
-		size_t need = npix * bpp, have = (size_t)(c.end - c.p);
-		if (have < need)
-			return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: truncated: %zu of %zu pixel bytes", name, have, need);
-		if (have > need)
-			return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: %zu bytes of trailing junk", name, have - need);
-	}
+	enum softreg_result r = binary ? check_raster(&c, npix, maxval > 255 ? 2 : 1, name, err)
+				       : check_text_room(&c, npix, name, err);
+	if (r)
+		return r;
 	uint8_t *px = malloc(npix);
 	if (!px)
 		return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", name);
 	for (size_t i = 0; i < npix; i++) {
 		size_t v;
 		if (binary) {
-			v = bpp == 2 ? (size_t)c.p[2 * i] << 8 | c.p[2 * i + 1] : c.p[i];
+			v = maxval > 255 ? (size_t)c.p[2 * i] << 8 | c.p[2 * i + 1] : c.p[i];
 		} else if (!read_uint(&c, 65535, &v)) {
 			free(px);
 			return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: bad or missing pixel %zu of %zu", name, i + 1, npix);
@@ -123,9 +145,13 @@ enum softreg_result softreg_pgm_read(const char *path, uint8_t **pixels_ret, siz
 	if (!f)
 		return sr_fail(err, SOFTREG_ERR_IO, "%s: %s", path, strerror(errno));
 	struct stat st;
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > PGM_MAX_FILE) {
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
 		fclose(f);
-		return sr_fail(err, SOFTREG_ERR_IO, "%s: not a regular file of at most 1 GiB", path);
+		return sr_fail(err, SOFTREG_ERR_IO, "%s: not a regular file", path);
+	}
+	if ((uint64_t)st.st_size > PGM_MAX_FILE) {
+		fclose(f);
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: larger than the 1 GiB a PGM image may take", path);
 	}
 	size_t len = (size_t)st.st_size;
 	uint8_t *buf = malloc(len ? len : 1);

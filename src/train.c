@@ -258,6 +258,16 @@ enum softreg_result softreg_train(struct softreg_model *m, const struct softreg_
 		softreg_train_state_free(own);
 		return sr_fail(err, SOFTREG_ERR_MISMATCH, "the training state does not fit the model");
 	}
+	if (p->solver == SOFTREG_SOLVER_SGD && state->batches_done) {
+		size_t B = p->batch < n ? p->batch : n, batches = (n + B - 1) / B;
+		if (state->batches_done >= batches) {
+			softreg_train_state_free(own);
+			return sr_fail(err, SOFTREG_ERR_MISMATCH,
+				       "the checkpoint stopped at batch %u of an epoch, which has %zu batches of %zu here; "
+				       "resume with the first run's --batch",
+				       state->batches_done, batches, B);
+		}
+	}
 	if (state->epochs_done == 0 && state->batches_done == 0 && state->iterations == 0)
 		softreg_rng_seed(&state->rng, p->seed);
 	m->seed = p->seed;

@@ -35,22 +35,22 @@ check "a finished checkpoint asks for more epochs" bash -c "'$SOFTREG' train --d
 #    resuming gives the model of the run that was never interrupted
 args=(--epochs 4 --batch 20 --seed 3)
 train "${args[@]}" --out "$tmp/whole.srm" >/dev/null
-interrupted=0
-for delay in 0.6 1.2 2.5; do # the first that lands during training
-	rm -f "$tmp/ck.srm"
-	"$SOFTREG" train --data "$DATA" "${args[@]}" --checkpoint "$tmp/ck.srm" >/dev/null 2>"$tmp/int.err" &
-	pid=$!
-	sleep "$delay"
-	kill -INT $pid 2>/dev/null || true
-	set +e
-	wait $pid
-	rc=$?
-	set -e
-	if [[ $rc == 130 ]]; then
-		interrupted=1
-		break
-	fi
+# the signal is sent once epoch 1 has ended (its line is on stderr): mid-run
+rm -f "$tmp/ck.srm"
+"$SOFTREG" train --data "$DATA" "${args[@]}" --checkpoint "$tmp/ck.srm" >/dev/null 2>"$tmp/int.err" &
+pid=$!
+for _ in $(seq 1 6000); do
+	grep -q '^epoch 1/' "$tmp/int.err" 2>/dev/null && break
+	kill -0 $pid 2>/dev/null || break
+	sleep 0.01
 done
+kill -INT $pid 2>/dev/null || true
+set +e
+wait $pid
+rc=$?
+set -e
+interrupted=0
+[[ $rc == 130 ]] && interrupted=1
 check "SIGINT: exit 130" test $interrupted = 1
 check "SIGINT: says where the checkpoint is" grep -q "^softreg: interrupted .*; checkpoint written to $tmp/ck.srm\$" "$tmp/int.err"
 train "${args[@]}" --resume "$tmp/ck.srm" --out "$tmp/after.srm" >/dev/null

@@ -3,6 +3,7 @@
  * endptr, errno and range checks), and the one-line error printers. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -23,9 +24,30 @@ bool args_is_flag(const char *s)
 	return s[0] == '-' && s[1] != '\0';
 }
 
+static bool parse_u64(const char *v, uint64_t *out);
+
+/* $SOFTREG_MAX_BYTES, when set, is a positive integer; checked once the
+ * flags are parsed, so that a typo is a usage error rather than a silent
+ * fallback to the default limit */
+static bool env_ok(struct args *a)
+{
+	const char *e = getenv("SOFTREG_MAX_BYTES");
+	uint64_t x;
+	if (!e || (parse_u64(e, &x) && x > 0))
+		return true;
+	usage_error(a->cmd, "$SOFTREG_MAX_BYTES must be a positive integer (bytes), got '%s'", e);
+	return false;
+}
+
 const char *args_next(struct args *a)
 {
 	static char name[64];
+	if (!a->failed && a->inline_value) { /* args_value() takes it; a flag without a value did not */
+		usage_error(a->cmd, "%s takes no value", a->flag);
+		a->failed = true;
+	}
+	if (!a->failed && a->i >= a->argc && !env_ok(a))
+		a->failed = true;
 	if (a->failed || a->i >= a->argc)
 		return NULL;
 	const char *s = a->argv[a->i++];
@@ -68,8 +90,11 @@ int runtime_error(const char *fmt, ...)
 
 const char *args_value(struct args *a)
 {
-	if (a->inline_value)
-		return a->inline_value;
+	if (a->inline_value) {
+		const char *v = a->inline_value;
+		a->inline_value = NULL; /* taken */
+		return v;
+	}
 	if (a->i >= a->argc) {
 		usage_error(a->cmd, "%s needs a value", a->flag);
 		a->failed = true;
@@ -84,9 +109,10 @@ static void bad(struct args *a, const char *v, const char *what)
 	a->failed = true;
 }
 
+/* decimal digits only: no sign, no space, no base prefix */
 static bool parse_u64(const char *v, uint64_t *out)
 {
-	if (!*v || *v == '-' || *v == '+' || *v == ' ')
+	if (!isdigit((unsigned char)*v))
 		return false;
 	char *end;
 	errno = 0;
@@ -125,9 +151,23 @@ void args_u32(struct args *a, uint32_t min, uint32_t max, uint32_t *out)
 
 void args_int(struct args *a, int min, int max, int *out)
 {
-	size_t x = (size_t)*out;
-	args_size(a, (size_t)min, (size_t)max, &x);
+	size_t x = *out > 0 ? (size_t)*out : 0;
+	args_size(a, min > 0 ? (size_t)min : 0, max > 0 ? (size_t)max : 0, &x); /* counts: never negative */
 	*out = (int)x;
+}
+
+/* a plain decimal number: [sign] digits [. digits] [e [sign] digits]; no
+ * space, no hex, no inf or nan (strtod takes all of those) */
+static bool is_decimal(const char *v)
+{
+	if (*v == '+' || *v == '-')
+		v++;
+	if (!isdigit((unsigned char)*v) && !(*v == '.' && isdigit((unsigned char)v[1])))
+		return false;
+	for (; *v; v++)
+		if (!isdigit((unsigned char)*v) && !strchr(".eE+-", *v))
+			return false;
+	return true;
 }
 
 void args_double(struct args *a, double min, double max, bool min_open, double *out)
@@ -140,7 +180,7 @@ void args_double(struct args *a, double min, double max, bool min_open, double *
 	double x = strtod(v, &end);
 	char what[96];
 	snprintf(what, sizeof(what), "a number in %s%g, %g]", min_open ? "(" : "[", min, max);
-	if (!*v || *end || errno || !isfinite(x) || x > max || (min_open ? x <= min : x < min))
+	if (!is_decimal(v) || *end || errno || !isfinite(x) || x > max || (min_open ? x <= min : x < min))
 		bad(a, v, what);
 	else
 		*out = x;

@@ -53,9 +53,13 @@ int cmd_eval(int argc, char **argv)
 	struct softreg_dataset ds = {0};
 	uint64_t *conf = NULL;
 	int rc = EXIT_RUNTIME;
-	if (softreg_model_load(model_path, &m, NULL, err) || softreg_dataset_load_split(dir, split ? "train" : "t10k", max_bytes_from_env(), &ds, err) ||
-	    softreg_model_check_data(m, &ds, dir, err)) {
+	if (softreg_model_load(model_path, &m, NULL, err) ||
+	    softreg_dataset_load_split(dir, split ? "train" : "t10k", max_bytes_from_env(), &ds, err)) {
 		runtime_error("%s", err);
+		goto out;
+	}
+	if (softreg_model_check_data(m, &ds, dir, err)) {
+		runtime_error("%s; model: %s", err, model_path);
 		goto out;
 	}
 	size_t k = m->k;

@@ -30,6 +30,8 @@ int cmd_info(int argc, char **argv)
 			return usage_error("info", "%s '%s'", args_is_flag(f) ? "unknown option" : "unexpected argument", f);
 		}
 	}
+	if (a.failed)
+		return EXIT_USAGE;
 	char cpu[256], feat[256];
 	softreg_cpu_model(cpu, sizeof(cpu));
 	softreg_cpu_features(feat, sizeof(feat));

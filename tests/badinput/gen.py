@@ -1,0 +1,275 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""gen.py: build a tiny valid IDX dataset and malformed files for the bad-input test.
+
+usage: gen.py OUTDIR [--model MODEL.srm]
+
+Writes OUTDIR/ok (a valid dataset: 200 training and 60 test images of 4x4 pixels,
+3 classes, MNIST file names, some files gzip) and, for each malformed case, a file or
+a dataset folder that differs from ok in one file. With --model, also writes corrupt
+copies of MODEL (a .srm written by `softreg train`). Prints one line per file. Nothing
+here is committed: every byte is generated (Python standard library only).
+
+As a module, data_cases(), model_cases() and pgm_cases() return the cases as
+(name, path, bad_file, reason_regex) tuples for test_badinput.py.
+"""
+import gzip
+import os
+import random
+import shutil
+import struct
+import sys
+import zlib
+
+ROWS, COLS, K = 4, 4, 3
+STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+def idx(dims, data, magic=None):
+    """An IDX file: big-endian magic (0x0000 08 ndim unless given), dims, data."""
+    head = magic if magic is not None else bytes([0, 0, 8, len(dims)])
+    return head + b"".join(struct.pack(">I", d) for d in dims) + bytes(data)
+
+
+def gz(data):
+    return gzip.compress(data, mtime=0)
+
+
+def images(n, rows=ROWS, cols=COLS, k=K, seed=1):
+    """n images whose class c is a bright band at row c: learnable in one epoch."""
+    rnd = random.Random(seed)
+    px, lab = [], []
+    for i in range(n):
+        c = i % k
+        lab.append(c)
+        for j in range(rows * cols):
+            px.append(200 if j // cols == c % rows else rnd.randint(0, 40))
+    return px, lab
+
+
+def dataset_files(n_train=200, n_test=60, rows=ROWS, cols=COLS, k=K):
+    """The four files of a valid dataset, as {stem: bytes}; labels are gzip."""
+    out = {}
+    for prefix, n, seed in (("train", n_train, 1), ("t10k", n_test, 2)):
+        px, lab = images(n, rows, cols, k, seed)
+        out[prefix + "-images-idx3-ubyte"] = idx([n, rows, cols], px)
+        out[prefix + "-labels-idx1-ubyte.gz"] = gz(idx([n], lab))
+    return out
+
+
+def write_dir(path, files):
+    os.makedirs(path, exist_ok=True)
+    for name, data in files.items():
+        with open(os.path.join(path, name), "wb") as f:
+            f.write(data)
+
+
+def variant(root, name, stem, data, gzip_name=False):
+    """A copy of the ok dataset as root/name with file 'stem' replaced by 'data';
+    returns (dir, path of the bad file)."""
+    files = dataset_files()
+    for key in list(files):
+        if key.startswith(stem):
+            del files[key]
+    fname = stem + (".gz" if gzip_name else "")
+    files[fname] = data
+    d = os.path.join(root, name)
+    shutil.rmtree(d, ignore_errors=True)
+    write_dir(d, files)
+    return d, os.path.join(d, fname)
+
+
+def flip(data, at, mask=0xFF):
+    b = bytearray(data)
+    b[at] ^= mask
+    return bytes(b)
+
+
+def data_cases(root):
+    """Malformed datasets: (name, dir, bad file, reason regex)."""
+    px, lab = images(200)
+    img, lab_idx = idx([200, ROWS, COLS], px), idx([200], lab)
+    img_gz = gz(img)
+    tpx, tlab = images(60, seed=2)
+    I, L, TI, TL = STEMS
+    specs = [
+        ("idx-bad-magic", I, idx([200, 4, 4], px, magic=b"\x12\x34\x08\x03"), False, r"not an IDX file"),
+        ("idx-float-type", I, idx([200, 4, 4], px, magic=b"\x00\x00\x0d\x03"), False, r"element type 0x0d"),
+        ("idx-2-dims", I, idx([200, 16], px, magic=b"\x00\x00\x08\x02"), False, r"2 dimensions"),
+        ("idx-empty-file", I, b"", False, r"truncated IDX header \(0 bytes\)"),
+        ("idx-short-header", I, img[:9], False, r"truncated IDX header \(9 of 16 bytes\)"),
+        ("idx-truncated-data", I, img[:-5], False, r"truncated: header claims 3216 bytes, file has 3211"),
+        ("idx-trailing-junk", I, img + b"junk", False, r"trailing junk"),
+        ("idx-claims-more-than-file", I, idx([60000, 28, 28], px), False,
+         r"truncated: header claims 47040016 bytes, file has 3216"),
+        ("idx-zero-dim", I, idx([0, 4, 4], []), False, r"no data \(a zero dimension\)"),
+        ("idx-dims-overflow", I, idx([0xFFFFFFFF] * 3, px), False, r"more than the limit"),
+        ("idx-huge-claim", I, idx([100000000, 28, 28], px), False, r"more than the limit"),
+        ("idx-count-mismatch", L, gz(idx([199], lab[:199])), True, r"199 labels for 200 images"),
+        ("idx-labels-as-images", I, lab_idx, False, r"expected an image file \(3 dimensions\), found 1"),
+        ("idx-images-as-labels", L, img, False, r"expected a label file \(1 dimension\), found 3"),
+        ("idx-test-label-too-big", TL, idx([60], tlab[:59] + [5]), False,
+         r"test label 5 is not a class of the training set \(labels 0\.\.2\)"),
+        ("idx-one-class", L, idx([200], [0] * 200), False, r"all labels are 0"),
+        ("idx-size-mismatch", TI, idx([60, 5, 5], (tpx * 2)[:60 * 25]), False,
+         r"test images are 5x5, training images 4x4"),
+        ("gz-truncated", I, img_gz[: len(img_gz) // 2], True, r"gzip trailer says \d+ \(mod 2\^32\): truncated"),
+        ("gz-tiny", I, img_gz[:10], True, r"truncated gzip file"),
+        ("gz-corrupt-deflate", I, img_gz[:12] + b"\xff" * 40 + img_gz[52:], True, r"corrupt gzip stream"),
+        ("gz-bad-crc", I, flip(img_gz, len(img_gz) - 8), True, r"corrupt gzip stream \(incorrect data check\)"),
+        # junk that ends like the trailer, so that only the inflater can tell
+        ("gz-trailing-junk", I, img_gz + b"\x00junk" + img_gz[-4:], True,
+         r"trailing junk after the end of the gzip stream"),
+        ("gz-zero-padding", I, img_gz + bytes(512), True, r"gzip trailer says 0 .*followed by junk"),
+        ("gz-second-member", I, img_gz + gz(b"x"), True, r"gzip trailer says 1 \(mod 2\^32\)"),
+        ("gz-junk-inside", I, gz(img + b"junk"), True, r"header claims 3216 bytes, gzip trailer says 3220"),
+        ("gz-forged-length", I, gz(idx([400, 4, 4], px))[:-4] + struct.pack("<I", 16 + 400 * 16), True,
+         r"corrupt gzip stream \(incorrect length check\)|truncated"),
+        ("gz-bad-magic-inside", I, gz(idx([200, 4, 4], px, magic=b"\x08\x03\x00\x00")), True, r"not an IDX file"),
+        ("gz-truncated-stream", I, img_gz[:-30] + img_gz[-8:], True, r"truncated|corrupt"),
+    ]
+    cases = []
+    for name, stem, data, is_gz, reason in specs:
+        d, bad = variant(root, name, stem, data, is_gz)
+        cases.append((name, d, bad, reason))
+    # a folder where a file should be
+    d, bad = variant(root, "idx-is-a-folder", TI, b"")
+    os.remove(bad)
+    os.mkdir(bad)
+    cases.append(("idx-is-a-folder", d, bad, r"not a regular file"))
+    return cases
+
+
+# ---- .srm models: the layout of src/model.c (little-endian) ----
+# 0 magic[8] 8 version 12 flags 16 k 20 d 24 rows 28 cols 32 prep 36 scale
+# 40 epochs 44 reserved 48 seed[8] 56 test_accuracy[8] | 64: [mean, inv_std] W b | state | crc
+
+
+def reseal(data):
+    """Recompute the CRC-32 over all but the last 4 bytes."""
+    return data[:-4] + struct.pack("<I", zlib.crc32(data[:-4]) & 0xFFFFFFFF)
+
+
+def put(data, off, fmt, value, seal=True):
+    b = bytearray(data)
+    struct.pack_into(fmt, b, off, value)
+    return reseal(bytes(b)) if seal else bytes(b)
+
+
+def model_cases(model_path, root):
+    """Corrupt copies of a valid model (k=3, d=16, scale): (name, path, path, reason)."""
+    with open(model_path, "rb") as f:
+        m = f.read()
+    w0 = 64  # W starts right after the header with the scale preprocessing
+    b0 = w0 + 4 * K * ROWS * COLS
+    specs = [
+        ("srm-flipped-byte", flip(m, len(m) // 2, 0x10), r"CRC-32 mismatch"),
+        ("srm-flipped-crc", flip(m, len(m) - 1), r"CRC-32 mismatch"),
+        ("srm-truncated", m[:-7], r"truncated: %d bytes, the header implies %d" % (len(m) - 7, len(m))),
+        ("srm-trailing-junk", m + b"\0\0\0\0", r"trailing junk"),
+        ("srm-empty", b"", r"too short: 0 bytes"),
+        ("srm-header-only", m[:64], r"too short: 64 bytes"),
+        ("srm-bad-magic", b"SOFTREF\0" + m[8:], r"bad magic"),
+        ("srm-version-2", put(m, 8, "<I", 2), r"format version 2, this softreg reads version 1"),
+        ("srm-version-0", put(m, 8, "<I", 0), r"format version 0"),
+        ("srm-unknown-flags", put(m, 12, "<I", 6), r"unknown flags 0x6"),
+        ("srm-huge-k", put(m, 16, "<I", 0x7FFFFFFF), r"bad model dimensions k=2147483647"),
+        ("srm-k-1", put(m, 16, "<I", 1), r"bad model dimensions k=1"),
+        ("srm-huge-d", put(put(put(m, 20, "<I", 1 << 27), 24, "<I", 1 << 14), 28, "<I", 1 << 13),
+         r"bad model dimensions k=3 d=134217728"),
+        ("srm-d-not-rows-cols", put(m, 24, "<I", 5), r"bad model dimensions k=3 d=16 \(5x4\)"),
+        ("srm-bigger-k-than-file", put(m, 16, "<I", 4), r"truncated: \d+ bytes, the header implies \d+"),
+        ("srm-unknown-prep", put(m, 32, "<I", 7), r"unknown preprocessing 7"),
+        ("srm-nan-weight", put(m, w0 + 20, "<f", float("nan")), r"non-finite"),
+        ("srm-inf-bias", put(m, b0 + 4, "<f", float("-inf")), r"non-finite"),
+        ("srm-inf-scale", put(m, 36, "<f", float("inf")), r"non-finite"),
+        ("srm-reserved", put(m, 44, "<I", 1), r"reserved field is not zero"),
+        ("srm-accuracy-2", put(m, 56, "<d", 2.0), r"accuracy is not a fraction"),
+        ("srm-accuracy-nan", put(m, 56, "<d", float("nan")), r"accuracy is not a fraction"),
+    ]
+    os.makedirs(root, exist_ok=True)
+    cases = []
+    for name, data, reason in specs:
+        p = os.path.join(root, name + ".srm")
+        with open(p, "wb") as f:
+            f.write(data)
+        cases.append((name, p, p, reason))
+    return cases
+
+
+def checkpoint_cases(ckpt_path, root):
+    """Corrupt copies of a valid checkpoint (a model + training state), resealed
+    so that the CRC holds and the checks behind it answer: (name, path, path, reason)."""
+    with open(ckpt_path, "rb") as f:
+        c = f.read()
+    k, d = struct.unpack_from("<2I", c, 16)
+    st = len(c) - 4 - (64 + 4 * (k * d + k))  # the state: 64 bytes, then the velocity
+    specs = [
+        ("ckpt-rng-all-zeros", reseal(c[:st + 16] + bytes(32) + c[st + 48:]),
+         r"random generator's state is all zeros"),
+        ("ckpt-best-val-7", put(c, st + 48, "<d", 7.0), r"accuracy is not a fraction"),
+        ("ckpt-reserved", put(c, st + 60, "<I", 9), r"reserved field is not zero"),
+        ("ckpt-nan-velocity", put(c, st + 64 + 8, "<f", float("nan")), r"non-finite"),
+        ("ckpt-no-state-flag", put(c, 12, "<I", 0), r"trailing junk"),
+        ("ckpt-truncated-state", reseal(c[:st + 40] + c[-4:]), r"truncated"),
+    ]
+    os.makedirs(root, exist_ok=True)
+    cases = []
+    for name, data, reason in specs:
+        p = os.path.join(root, name + ".srm")
+        with open(p, "wb") as f:
+            f.write(data)
+        cases.append((name, p, p, reason))
+    return cases
+
+
+def pgm_cases(root):
+    """Malformed PGM images for a 4x4 model: (name, path, path, reason)."""
+    px = " ".join(str(v) for v in range(0, 160, 10))
+    specs = [
+        ("pgm-bad-magic", b"P7\n4 4\n255\n" + bytes(16), r"not a PGM image"),
+        ("pgm-p6-color", b"P6\n4 4\n255\n" + bytes(48), r"not a PGM image"),
+        ("pgm-magic-junk", b"P5x4 4\n255\n" + bytes(16), r"not a PGM image"),
+        ("pgm-maxval-0", b"P5\n4 4\n0\n" + bytes(16), r"bad PGM maxval"),
+        ("pgm-maxval-huge", b"P5\n4 4\n70000\n" + bytes(32), r"bad PGM maxval"),
+        ("pgm-negative-width", b"P2\n-4 4\n255\n" + px.encode(), r"bad PGM width or height"),
+        ("pgm-zero-height", b"P2\n4 0\n255\n", r"bad PGM width or height"),
+        ("pgm-huge", b"P5\n65535 65535\n255\n" + bytes(16), r"too large"),
+        ("pgm-p2-missing-pixels", ("P2\n4 4\n255\n" + px[:20] + "\n").encode(), r"truncated|missing pixel"),
+        ("pgm-p2-pixel-over-maxval", ("P2\n4 4\n100\n" + px + "\n").encode(), r"pixel 12 is 110, above maxval 100"),
+        ("pgm-p2-garbage-pixel", ("P2\n4 4\n255\n12abc " + px[3:] + "\n").encode(), r"bad or missing pixel 1 of 16"),
+        ("pgm-p2-trailing-junk", ("P2\n4 4\n255\n" + px + "\n17\n").encode(), r"trailing junk after 16 pixels"),
+        ("pgm-p5-truncated", b"P5\n4 4\n255\n" + bytes(10), r"truncated: 10 of 16 pixel bytes"),
+        ("pgm-p5-trailing-junk", b"P5\n4 4\n255\n" + bytes(20), r"4 bytes of trailing junk"),
+        ("pgm-p5-16bit-over-maxval", b"P5\n4 4\n1000\n" + b"\x03\xe9" * 16, r"above maxval 1000"),
+        ("pgm-p5-no-raster-space", b"P5\n4 4\n255", r"truncated PGM header"),
+        ("pgm-wrong-size", b"P5\n5 5\n255\n" + bytes(25), r"image is 5x5, the model expects 4x4"),
+        ("pgm-empty", b"P", r"not a PGM image"),
+    ]
+    os.makedirs(root, exist_ok=True)
+    cases = []
+    for name, data, reason in specs:
+        p = os.path.join(root, name + ".pgm")
+        with open(p, "wb") as f:
+            f.write(data)
+        cases.append((name, p, p, reason))
+    return cases
+
+
+def main(argv):
+    if len(argv) < 2 or argv[1] in ("-h", "--help") or len(argv) not in (2, 4):
+        print("usage: gen.py OUTDIR [--model MODEL.srm]", file=sys.stderr if len(argv) < 2 else sys.stdout)
+        return 0 if len(argv) >= 2 and argv[1] in ("-h", "--help") else 2
+    out = argv[1]
+    write_dir(os.path.join(out, "ok"), dataset_files())
+    cases = data_cases(os.path.join(out, "data")) + pgm_cases(os.path.join(out, "pgm"))
+    if len(argv) == 4:
+        cases += model_cases(argv[3], os.path.join(out, "models"))
+    for name, _, bad, reason in cases:
+        print("%-28s %s  (%s)" % (name, bad, reason))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
