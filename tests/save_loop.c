@@ -17,6 +17,7 @@ int main(int argc, char **argv)
 	struct softreg_train_state *s = softreg_train_state_alloc(10, 784);
 	if (!m || !s)
 		return 1;
+	softreg_rng_seed(&s->rng, 1);
 	char err[SOFTREG_ERRLEN];
 	for (unsigned long i = 0;; i++) {
 		for (size_t j = 0; j < m->k * m->d; j++)
