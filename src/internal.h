@@ -21,6 +21,10 @@ static inline bool sr_mul(size_t a, size_t b, size_t *out)
 
 double sr_now(void); /* CLOCK_MONOTONIC, seconds */
 
+/* fopen 'path' for reading, and its size; an error unless it is a regular file */
+#include <stdio.h>
+enum softreg_result sr_open_regular(const char *path, FILE **f_ret, size_t *size_ret, char *err);
+
 /* Kernel internals shared by the naive and blas kernels and the workspace. */
 struct softreg_workspace {
 	size_t m_max, k, d;

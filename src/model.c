@@ -411,21 +411,17 @@ enum softreg_result softreg_model_load(const char *path, struct softreg_model **
 	*model_ret = NULL;
 	if (state_ret)
 		*state_ret = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return sr_fail(err, SOFTREG_ERR_IO, "%s: %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		fclose(f);
-		return sr_fail(err, SOFTREG_ERR_IO, "%s: not a regular file", path);
-	}
+	FILE *f;
+	size_t len;
+	enum softreg_result r = sr_open_regular(path, &f, &len, err);
+	if (r)
+		return r;
 	/* the header's claim is checked against the real length before the
 	 * file is read into memory */
-	size_t len = (size_t)st.st_size;
 	uint8_t hdr[SRM_HEADER];
 	struct srm_header h;
 	size_t nh = fread(hdr, 1, SRM_HEADER, f);
-	enum softreg_result r = check_header(hdr, nh < SRM_HEADER ? nh : len, path, &h, err);
+	r = check_header(hdr, nh < SRM_HEADER ? nh : len, path, &h, err);
 	if (r) {
 		fclose(f);
 		return r;

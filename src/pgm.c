@@ -141,19 +141,15 @@ enum softreg_result softreg_pgm_read(const char *path, uint8_t **pixels_ret, siz
 				     char *err)
 {
 	*pixels_ret = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return sr_fail(err, SOFTREG_ERR_IO, "%s: %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		fclose(f);
-		return sr_fail(err, SOFTREG_ERR_IO, "%s: not a regular file", path);
-	}
-	if ((uint64_t)st.st_size > PGM_MAX_FILE) {
+	FILE *f;
+	size_t len;
+	enum softreg_result r = sr_open_regular(path, &f, &len, err);
+	if (r)
+		return r;
+	if (len > PGM_MAX_FILE) {
 		fclose(f);
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: larger than the 1 GiB a PGM image may take", path);
 	}
-	size_t len = (size_t)st.st_size;
 	uint8_t *buf = malloc(len ? len : 1);
 	if (!buf) {
 		fclose(f);
@@ -165,7 +161,7 @@ enum softreg_result softreg_pgm_read(const char *path, uint8_t **pixels_ret, siz
 		return sr_fail(err, SOFTREG_ERR_IO, "%s: read error", path);
 	}
 	fclose(f);
-	enum softreg_result r = softreg_pgm_parse(buf, len, path, pixels_ret, rows_ret, cols_ret, err);
+	r = softreg_pgm_parse(buf, len, path, pixels_ret, rows_ret, cols_ret, err);
 	free(buf);
 	return r;
 }

@@ -2,7 +2,10 @@
  * util.c: error messages, time, CRC-32, names. */
 #include "internal.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <zlib.h>
 
@@ -49,4 +52,20 @@ const char *softreg_result_name(enum softreg_result r)
 	case SOFTREG_ERR_INTERRUPTED: return "interrupted";
 	}
 	return "unknown";
+}
+
+enum softreg_result sr_open_regular(const char *path, FILE **f_ret, size_t *size_ret, char *err)
+{
+	*f_ret = NULL;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return sr_fail(err, SOFTREG_ERR_IO, "%s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		return sr_fail(err, SOFTREG_ERR_IO, "%s: not a regular file", path);
+	}
+	*f_ret = f;
+	*size_ret = (size_t)st.st_size;
+	return SOFTREG_OK;
 }
