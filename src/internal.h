@@ -30,9 +30,9 @@ struct softreg_workspace {
 	size_t m_max, k, d;
 	int threads;          /* the thread count it was sized for */
 	size_t chunks_max;    /* row chunks of a batch of m_max */
-	float *X;             /* (threads, SR_CHUNK, d) gathered rows, per thread */
+	float *X;             /* per thread: SR_CHUNK rows of d floats, then a 64 KB gap (kernel_blas.c) */
 	float *Z;             /* (m_max, k) logits / probabilities */
-	float *partial;       /* (chunks_max, k*d + k) per-chunk gradients */
+	float *partial;       /* per group: k*d + k floats, rounded to cache lines, then a 64 KB gap */
 	double *acc;          /* (k*d + k) naive kernel accumulators */
 	float *loss;          /* (chunks_max) per-chunk loss sums */
 	void *mem_;

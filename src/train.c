@@ -89,6 +89,7 @@ static double lr_at(const struct softreg_params *p, uint32_t epoch, uint64_t it,
 static bool finite_all(const float *x, size_t n)
 {
 	float acc = 0;
+#pragma omp simd reduction(+ : acc) /* any order: a NaN or inf anywhere makes acc NaN */
 	for (size_t i = 0; i < n; i++)
 		acc += x[i] * 0.0f; /* NaN or inf anywhere makes this NaN */
 	return acc == 0.0f;

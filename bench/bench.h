@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT
+ * bench.h: what the files of softreg-bench share. The program is a thin
+ * layer over libsoftreg: it times the library's own functions, never copies
+ * of them. */
+#ifndef SOFTREG_BENCH_H
+#define SOFTREG_BENCH_H
+
+#include "softreg.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define BENCH_MAX_LIST 32   /* entries of --batch / --threads */
+
+/* a * b into *out; false when it overflows size_t */
+static inline bool mul_ok(size_t a, size_t b, size_t *out)
+{
+	return !__builtin_mul_overflow(a, b, out);
+}
+
+/* exit statuses, as for softreg (DESIGN.md) */
+enum { BENCH_OK = 0, BENCH_FAIL = 1, BENCH_USAGE = 2 };
+
+struct bench_opts {
+	size_t batches[BENCH_MAX_LIST], nbatches;
+	int threads[BENCH_MAX_LIST], nthreads;
+	bool kernel_on[2];          /* naive, blas */
+	const char *filter;         /* comma-separated patterns, or NULL */
+	size_t reps;                /* at least this many timed repetitions */
+	double min_seconds;         /* and at least this long per case */
+	size_t naive_max;           /* the naive kernel skips larger batches */
+	const char *data_dir;
+	bool data_dir_given, synthetic, gate_only, list_only, plant_error;
+	const char *json_path;
+};
+
+/* The data every case reads: MNIST's training set, or synthetic data of the
+ * same shape when MNIST is absent. */
+struct bench_data {
+	struct softreg_dataset train;
+	bool synthetic;
+	char source[4096];          /* the folder, or "synthetic" */
+	struct softreg_model *model; /* random W, b (seeded): non-trivial gradients */
+	uint32_t *perm;             /* (n) a fixed random order of the rows */
+};
+
+/* ---- roofline.c: the machine's bounds ---- */
+
+struct bound {
+	int threads;
+	double read_gbps;      /* sustained read bandwidth, GB/s (1e9 bytes) */
+	double sgemm_gflops;   /* cblas_sgemm on a large square product */
+	size_t sgemm_n;
+};
+
+/* Measure the bounds at each of 'threads' (sets the thread count) into 'out'. */
+int measure_bounds(const int *threads, int nthreads, struct bound *out, char *err);
+
+/* ---- gate.c: the correctness gate ---- */
+
+/* max |a - r| and max |a - r| / |r|, and the worst |a - r| / (atol + rtol |r|) */
+struct diff {
+	double abs, rel, worst;
+};
+
+struct gate_result {
+	size_t batch;
+	struct diff loss, dW, db, logits;
+	bool within_tol;       /* every worst <= 1 */
+	bool same_bits;        /* blas bitwise identical at every thread count */
+	bool passed;
+};
+
+/* The tolerance of one compared quantity; see gate.c for why these values. */
+struct tolerance {
+	const char *what;
+	double atol, rtol;
+};
+extern const struct tolerance gate_tol[4]; /* loss, dW, db, logits */
+
+int run_gate(const struct bench_opts *o, const struct bench_data *data, size_t batch,
+	     struct gate_result *g, char *err);
+
+/* ---- cases.c: the operations timed, and the timing loop ---- */
+
+enum op { OP_GATHER, OP_LOGITS, OP_SOFTMAX, OP_LOSS_GRAD, OP_EPOCH, OP_COUNT };
+
+struct case_result {
+	char name[96];
+	enum op op;
+	const char *op_name;
+	const char *kernel;    /* "naive", "blas", or "lib" for the library's gather */
+	size_t batch;
+	int threads;
+	size_t reps, inner;    /* timed samples, and calls per sample */
+	double ns_min, ns_median; /* per call */
+	double flops, bytes;   /* per call: arithmetic, and compulsory memory traffic */
+	double bound_ns;       /* max(flops / peak, bytes / bandwidth) */
+	bool compute_bound;    /* which of the two sets bound_ns */
+	double gflops, gbps, pct_of_bound;
+	double speedup;        /* naive ns_min / blas ns_min, same op and batch; 0 if unknown */
+	const struct gate_result *gate; /* the gate at this batch, or NULL */
+};
+
+extern const char *const op_names[OP_COUNT];
+
+/* Whether 'name' is selected by the comma-separated patterns of 'filter'
+ * (a glob when a pattern has * ? or [, else a substring); NULL selects all. */
+bool case_selected(const char *filter, const char *name);
+
+/* Format the name of a case: op/kernel/bBATCH/tTHREADS. */
+void case_name(char *buf, size_t size, enum op op, const char *kernel, size_t batch, int threads);
+
+/* Time one case (fills ns_min, ns_median, reps, inner, flops, bytes). */
+int time_case(const struct bench_opts *o, const struct bench_data *data, struct case_result *c,
+	      char *err);
+
+/* ---- report.c: the table and the JSON ---- */
+
+struct machine {
+	char cpu[256], simd[256];
+	int cores;
+	const char *blas_config, *blas_core, *blas_parallel, *core_note;
+	const char *coretype_env, *l2_env;
+	double loadavg;        /* 1-minute load average before the run; -1 unknown */
+};
+
+#define BENCH_MAX_NOTES 8
+
+/* One run of the program: what it measured and under which conditions. */
+struct run {
+	const struct bench_opts *o;
+	struct machine machine;
+	char date[32];               /* UTC, ISO 8601 */
+	struct bench_data data;
+	struct bound bounds[BENCH_MAX_LIST];     /* measured before the cases; they set bound_ns */
+	struct bound bounds_end[BENCH_MAX_LIST]; /* and again after them, to see the machine drift */
+	int nbounds;
+	struct gate_result *gates;   /* one per batch size */
+	size_t ngates;
+	struct case_result *cases;
+	size_t ncases;
+	char notes[BENCH_MAX_NOTES][256];
+	int nnotes;
+};
+
+void machine_describe(struct machine *m);
+void print_header(FILE *f, const struct run *r);
+void print_bounds(FILE *f, const struct bound *b, int n, const char *when);
+void print_gate(FILE *f, const struct run *r);
+void print_case_header(FILE *f);
+void print_case(FILE *f, const struct case_result *c);
+void print_epoch_summary(FILE *f, const struct run *r);
+/* Write the run to 'f' (opened for 'path' before the run, so that a bad path
+ * fails at once) and close it. */
+int write_json(FILE *f, const char *path, const struct run *r, char *err);
+
+/* ---- bench.c ---- */
+
+double now_seconds(void); /* CLOCK_MONOTONIC */
+const struct bound *bound_for(const struct bound *bounds, int nbounds, int threads);
+
+#endif
