@@ -136,19 +136,8 @@ void sr_gather_rows(const struct softreg_model *m, const struct softreg_batch *b
 		    float *X)
 {
 	size_t d = m->d;
-	for (size_t i = i0; i < i1; i++) {
-		const uint8_t *p = b->pixels + (size_t)(b->rows ? b->rows[i] : i) * d;
-		float *x = X + (i - i0) * d;
-		if (m->prep == SOFTREG_PREP_STANDARDIZE) {
-			const float *mu = m->mean, *is = m->inv_std;
-			for (size_t j = 0; j < d; j++)
-				x[j] = ((float)p[j] - mu[j]) * is[j];
-		} else {
-			float s = m->scale;
-			for (size_t j = 0; j < d; j++)
-				x[j] = (float)p[j] * s;
-		}
-	}
+	for (size_t i = i0; i < i1; i++)
+		sr_gather_row(m, b->pixels + (size_t)(b->rows ? b->rows[i] : i) * d, X + (i - i0) * d);
 }
 
 void softreg_gather(const struct softreg_model *m, const struct softreg_batch *batch, float *X)

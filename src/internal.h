@@ -49,6 +49,21 @@ static inline uint8_t sr_label(const struct softreg_batch *b, size_t i)
 	return b->labels[b->rows ? b->rows[i] : i];
 }
 
+/* one row of d pixels to floats with the model's preprocessing */
+static inline void sr_gather_row(const struct softreg_model *m, const uint8_t *p, float *x)
+{
+	size_t d = m->d;
+	if (m->prep == SOFTREG_PREP_STANDARDIZE) {
+		const float *mu = m->mean, *is = m->inv_std;
+		for (size_t j = 0; j < d; j++)
+			x[j] = ((float)p[j] - mu[j]) * is[j];
+	} else {
+		float s = m->scale;
+		for (size_t j = 0; j < d; j++)
+			x[j] = (float)p[j] * s;
+	}
+}
+
 /* gather rows [i0, i1) of a batch into X (i1 - i0, d) */
 void sr_gather_rows(const struct softreg_model *m, const struct softreg_batch *b, size_t i0,
 		    size_t i1, float *X);

@@ -266,17 +266,7 @@ static void gather_rows(const struct softreg_model *m, const struct softreg_batc
 	for (size_t i = i0; i < i1; i++) {
 		if (i + PREFETCH_AHEAD < i1)
 			prefetch_rows(b, i + PREFETCH_AHEAD, i + PREFETCH_AHEAD + 1, d);
-		const uint8_t *p = pixel_row(b, i, d);
-		float *x = X + (i - i0) * d;
-		if (m->prep == SOFTREG_PREP_STANDARDIZE) {
-			const float *mu = m->mean, *is = m->inv_std;
-			for (size_t j = 0; j < d; j++)
-				x[j] = ((float)p[j] - mu[j]) * is[j];
-		} else {
-			float s = m->scale;
-			for (size_t j = 0; j < d; j++)
-				x[j] = (float)p[j] * s;
-		}
+		sr_gather_row(m, pixel_row(b, i, d), X + (i - i0) * d);
 	}
 }
 
