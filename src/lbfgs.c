@@ -1,56 +1,215 @@
 /* SPDX-License-Identifier: MIT
  * lbfgs.c: full-batch L-BFGS (Nocedal & Wright, algorithms 7.4 and 3.5-3.6:
  * two-loop recursion, strong-Wolfe line search with a cubic zoom) on
- * F(W, b) = mean CE + (l2/2)|W|^2 over the training set. Every evaluation is
- * the blas kernel over the whole set in fixed chunks, so it is deterministic. */
+ * F(W, b) = mean CE + (l2/2)|W|^2 over the training rows [0, n).
+ *
+ * What makes it fast and exact:
+ *  - Preconditioning. With x~ = [x, 1], the Hessian of F is roughly
+ *    (class curvature) (x) E[x~ x~^T] + l2, and raw pixels are neither centred
+ *    nor uncorrelated, so plain L-BFGS crawls. The solver works in the
+ *    variables v = [W, b] L, where L L^T = M = E[x~ x~^T] + tau I (estimated
+ *    once on a strided sample of rows, factored by LAPACK's dpotrf): the same
+ *    F under a linear change of variables, i.e. L-BFGS whose initial inverse
+ *    Hessian is M^-1 instead of the identity. It costs two triangular solves
+ *    of k x (d+1)^2 per evaluation, against GEMMs of n x d x k, and on MNIST
+ *    it cuts the evaluations from about 360 to about 105.
+ *  - Precision. The iterate, the sum of the chunks' gradients, the (s, y)
+ *    pairs and the recursion are double; only the kernel sees floats (W, b
+ *    rounded at each evaluation). The kernel's F has float noise (about 1e-9
+ *    on MNIST, 1e-8 on small sets, from float logits) that near the optimum
+ *    exceeds the decrease per iteration; there the line search also accepts a
+ *    step on the gradient alone (Hager and Zhang's approximate Wolfe
+ *    conditions) when F is not higher than that noise allows.
+ * Every evaluation is the blas kernel over the rows in fixed chunks, summed
+ * in a fixed order: the result is the same at any thread count. */
 #include "internal.h"
 
+#include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define C1 1e-4 /* sufficient decrease */
-#define C2 0.9  /* curvature: the usual choice for quasi-Newton */
-#define MAX_LS 25
+#define C1 1e-4          /* sufficient decrease */
+#define C2 0.9           /* curvature: the usual choice for quasi-Newton */
+#define AW_DELTA 0.1     /* approximate Wolfe: phi'(a) <= (2 delta - 1) phi'(0) */
+#define F_NOISE 1e-7     /* the rise of F (relative) the approximate Wolfe test tolerates */
+#define MAX_LS 20        /* evaluations per line search */
+#define CHUNK_ROWS 8192  /* rows per kernel call; from 2048 to 60000 all run at the same speed */
+#define PC_ROWS 4096     /* rows sampled to estimate E[x~ x~^T]: 8192 or all rows save no iterations */
+#define PC_MAX_D 2048    /* above this many features M (d^2 doubles) costs more than it saves */
+#define PC_TAU 1.0       /* tau of M, times the mean of E[x_j^2]: from 0.3 to 3 all do about as well */
+
+/* Run a BLAS or LAPACK call on one thread, whatever the thread count: inside
+ * an active parallel region OpenBLAS does not fork, and its one-threaded
+ * rounding is the same at any --threads (its threaded syrk, potrf and trsm
+ * split the work, and so the sums, by the thread count). */
+#define ONE_THREAD(call)                                                       \
+	do {                                                                   \
+		_Pragma("omp parallel num_threads(omp_get_max_threads())")   \
+		if (omp_get_thread_num() == 0) {                               \
+			call;                                                  \
+		}                                                              \
+	} while (0)
+
+/* LAPACK's Cholesky factorisation (in OpenBLAS) */
+extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 
 struct lb {
-	struct softreg_model *m;
+	struct softreg_model *m;             /* the user's model: W, b get each evaluated point */
 	const struct softreg_dataset *train;
-	size_t n, nv;
+	size_t n, k, d, D, nv;               /* D = d + 1; nv = k * D */
 	double l2;
+	double *L;                           /* (D, D) lower Cholesky factor of M; NULL: identity */
+	double *u;                           /* (k, D) scratch: [W, b] or its gradient */
 	struct softreg_workspace *ws;
-	float *gtmp;
-	uint64_t evals;
+	float *gc;                           /* (k*d + k) one chunk's gradient */
 };
 
-static double dot(const float *a, const float *b, size_t n)
+/* a point of the search: v, the gradient in v, F and |grad F| in [W, b] */
+struct point {
+	double *x, *g;
+	double f, gnorm;
+};
+
+static double dot(const double *a, const double *b, size_t n)
 {
 	double s = 0;
 	for (size_t i = 0; i < n; i++)
-		s += (double)a[i] * b[i];
+		s += a[i] * b[i];
 	return s;
 }
 
-static void pack(const struct softreg_model *m, float *x)
+/* E[x x^T] (lower triangle, d x d) and E[x] over a strided sample of ns of
+ * the n rows, as the model preprocesses them; false when out of memory */
+static bool sample_moments(const struct lb *L, size_t ns, double *M)
 {
-	memcpy(x, m->W, m->k * m->d * sizeof(float));
-	memcpy(x + m->k * m->d, m->b, m->k * sizeof(float));
+	size_t d = L->d, D = L->D, n = L->n, blk = 1024;
+	float *X = malloc(blk * d * sizeof(float)), *C = calloc(d * d, sizeof(float));
+	uint32_t *rows = malloc(blk * sizeof(uint32_t));
+	bool ok = X && C && rows;
+	for (size_t i0 = 0; ok && i0 < ns; i0 += blk) {
+		size_t mb = ns - i0 < blk ? ns - i0 : blk;
+		for (size_t i = 0; i < mb; i++)
+			rows[i] = (uint32_t)((i0 + i) * n / ns);
+		struct softreg_batch b = {.m = mb, .pixels = L->train->pixels, .rows = rows, .labels = L->train->labels};
+		softreg_gather(L->m, &b, X);
+		ONE_THREAD(cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, (int)d, (int)mb, 1.0f, X, (int)d, 1.0f, C, (int)d));
+		for (size_t i = 0; i < mb; i++) /* E[x] goes in the last row of M */
+			for (size_t j = 0; j < d; j++)
+				M[d * D + j] += X[i * d + j];
+	}
+	for (size_t i = 0; ok && i < d; i++) {
+		for (size_t j = 0; j <= i; j++)
+			M[i * D + j] = (double)C[i * d + j] / (double)ns;
+		M[d * D + i] /= (double)ns;
+	}
+	free(X);
+	free(C);
+	free(rows);
+	return ok;
 }
 
-static void unpack(struct softreg_model *m, const float *x)
+/* L->L = the Cholesky factor of M = E[x~ x~^T] + tau I. When it cannot be had
+ * (too many features, out of memory, M not positive definite) L->L stays NULL:
+ * plain L-BFGS, slower but as exact. */
+static void precondition(struct lb *L)
 {
-	memcpy(m->W, x, m->k * m->d * sizeof(float));
-	memcpy(m->b, x + m->k * m->d, m->k * sizeof(float));
+	size_t d = L->d, D = L->D, ns = L->n < PC_ROWS ? L->n : PC_ROWS;
+	if (D > PC_MAX_D)
+		return;
+	double *M = calloc(D * D, sizeof(double));
+	if (!M || !sample_moments(L, ns, M)) {
+		free(M);
+		return;
+	}
+	double trace = 0;
+	for (size_t j = 0; j < d; j++)
+		trace += M[j * D + j];
+	double tau = PC_TAU * (trace / (double)d + 1e-12);
+	for (size_t i = 0; i < d; i++) {
+		M[i * D + i] += tau;
+		for (size_t j = 0; j < i; j++) /* full symmetric: either triangle serves LAPACK */
+			M[j * D + i] = M[i * D + j];
+		M[i * D + d] = M[d * D + i];
+	}
+	M[d * D + d] = 1 + tau;
+	/* row-major lower L L^T is column-major upper U^T U */
+	int nd = (int)D, info = 0;
+	ONE_THREAD(dpotrf_("U", &nd, M, &nd, &info));
+	if (info == 0)
+		L->L = M;
+	else
+		free(M);
 }
 
-/* F and its gradient at x */
-static double eval(struct lb *L, const float *x, float *g)
+/* v -> the user's [W, b] (k, D): u = v L^-1, in place */
+static void to_user(const struct lb *L, double *u)
 {
-	double F;
-	unpack(L->m, x);
-	sr_objective_ws(L->m, L->train, L->n, L->l2, g, &F, NULL, L->ws, L->gtmp);
-	L->evals++;
-	return F;
+	if (L->L)
+		ONE_THREAD(cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit, (int)L->k,
+				       (int)L->D, 1.0, L->L, (int)L->D, u, (int)L->D));
+}
+
+/* the user's [W, b] (k, D) -> v = u L, in place */
+static void to_work(const struct lb *L, double *u)
+{
+	if (L->L)
+		ONE_THREAD(cblas_dtrmm(CblasRowMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit, (int)L->k,
+				       (int)L->D, 1.0, L->L, (int)L->D, u, (int)L->D));
+}
+
+/* a gradient in [W, b] -> in v: g L^-T, in place */
+static void grad_to_work(const struct lb *L, double *g)
+{
+	if (L->L)
+		ONE_THREAD(cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int)L->k,
+				       (int)L->D, 1.0, L->L, (int)L->D, g, (int)L->D));
+}
+
+/* the model's floats <- the point v */
+static void set_model(struct lb *L, const double *v)
+{
+	size_t k = L->k, d = L->d, D = L->D;
+	memcpy(L->u, v, L->nv * sizeof(double));
+	to_user(L, L->u);
+	for (size_t c = 0; c < k; c++) {
+		for (size_t j = 0; j < d; j++)
+			L->m->W[c * d + j] = (float)L->u[c * D + j];
+		L->m->b[c] = (float)L->u[c * D + d];
+	}
+}
+
+/* F, its gradient in v and |grad F| in [W, b] at p->x, evaluated where the
+ * kernel really is: at W, b rounded to floats. Chunks are summed in double. */
+static void eval(struct lb *L, struct point *p)
+{
+	size_t k = L->k, d = L->d, D = L->D, n = L->n, kd = k * d;
+	set_model(L, p->x);
+	double *u = L->u, ce = 0, reg = 0;
+	memset(u, 0, L->nv * sizeof(double));
+	for (size_t i0 = 0; i0 < n; i0 += L->ws->m_max) {
+		size_t mc = n - i0 < L->ws->m_max ? n - i0 : L->ws->m_max;
+		struct softreg_batch b = {.m = mc, .pixels = L->train->pixels + i0 * d, .labels = L->train->labels + i0};
+		float l = softreg_kernel_blas.loss_grad(L->m, &b, L->gc, L->gc + kd, L->ws);
+		double w = (double)mc / (double)n;
+		ce += (double)l * w;
+		for (size_t c = 0; c < k; c++) {
+			for (size_t j = 0; j < d; j++)
+				u[c * D + j] += (double)L->gc[c * d + j] * w;
+			u[c * D + d] += (double)L->gc[kd + c] * w;
+		}
+	}
+	for (size_t c = 0; c < k; c++)
+		for (size_t j = 0; j < d; j++) {
+			double wj = L->m->W[c * d + j];
+			reg += wj * wj;
+			u[c * D + j] += L->l2 * wj;
+		}
+	p->f = ce + 0.5 * L->l2 * reg;
+	p->gnorm = sqrt(dot(u, u, L->nv));
+	grad_to_work(L, u);
+	memcpy(p->g, u, L->nv * sizeof(double));
 }
 
 /* the minimiser of the cubic through (a, fa, da) and (b, fb, db), kept inside
@@ -71,35 +230,41 @@ static double cubic_min(double a, double fa, double da, double b, double fb, dou
 	return t;
 }
 
-/* Strong-Wolfe line search along dir from x (F f0, slope dphi0 < 0). On
- * success x, g, *f hold the accepted point and the step is returned; 0 when
- * no acceptable step was found (x, g, f unchanged). */
-static double line_search(struct lb *L, float *x, float *g, double *f, const float *dir, double dphi0,
-			  double a1, float *xt, float *gt)
+/* Line search along dir from p (slope dphi0 < 0), trying step a1 first. It
+ * accepts a step that meets the strong Wolfe conditions, or the approximate
+ * Wolfe ones with F at most F_NOISE (relative) above p's. On success p holds
+ * the new point, t the old one, and the step is returned; 0 when no step was
+ * acceptable (p unchanged); -1 on a non-finite F. */
+static double line_search(struct lb *L, struct point *p, const double *dir, double dphi0, double a1, struct point *t,
+			  uint64_t *evals)
 {
 	size_t nv = L->nv;
-	double f0 = *f, a_lo = 0, f_lo = f0, d_lo = dphi0, a_hi = 0, f_hi = 0, d_hi = 0, a = a1;
+	double f0 = p->f, a_lo = 0, f_lo = f0, d_lo = dphi0, a_hi = 0, f_hi = 0, d_hi = 0, a = a1;
 	bool zoom = false;
 	for (int i = 0; i < MAX_LS; i++) {
-		if (zoom)
+		if (zoom) {
+			if (fabs(a_hi - a_lo) <= 1e-12 * fmax(a_lo, a_hi)) /* the bracket is below double resolution */
+				break;
 			a = cubic_min(a_lo, f_lo, d_lo, a_hi, f_hi, d_hi);
+		}
 		for (size_t j = 0; j < nv; j++)
-			xt[j] = x[j] + (float)a * dir[j];
-		double ft = eval(L, xt, gt), dt = dot(gt, dir, nv);
+			t->x[j] = p->x[j] + a * dir[j];
+		eval(L, t);
+		++*evals;
+		double ft = t->f, dt = dot(t->g, dir, nv);
 		if (!isfinite(ft))
 			return -1;
-		if (ft > f0 + C1 * a * dphi0 || (zoom ? ft >= f_lo : (i > 0 && ft >= f_lo))) {
-			a_hi = a, f_hi = ft, d_hi = dt;
-			zoom = true;
-			continue;
-		}
-		if (fabs(dt) <= -C2 * dphi0) {
-			memcpy(x, xt, nv * sizeof(float));
-			memcpy(g, gt, nv * sizeof(float));
-			*f = ft;
+		bool armijo = ft <= f0 + C1 * a * dphi0;
+		bool approx = ft <= f0 + F_NOISE * fabs(f0) && dt <= (2 * AW_DELTA - 1) * dphi0 && dt >= C2 * dphi0;
+		if ((armijo && fabs(dt) <= -C2 * dphi0) || approx) {
+			struct point old = *p;
+			*p = *t, *t = old;
 			return a;
 		}
-		if (zoom) {
+		if (!armijo || (zoom ? ft >= f_lo : (i > 0 && ft >= f_lo))) {
+			a_hi = a, f_hi = ft, d_hi = dt;
+			zoom = true;
+		} else if (zoom) {
 			if (dt * (a_hi - a_lo) >= 0)
 				a_hi = a_lo, f_hi = f_lo, d_hi = d_lo;
 			a_lo = a, f_lo = ft, d_lo = dt;
@@ -112,14 +277,36 @@ static double line_search(struct lb *L, float *x, float *g, double *f, const flo
 			a *= 2;
 		}
 	}
-	/* no strong-Wolfe point: take the best decrease seen, if any */
-	if (a_lo > 0 && f_lo < f0) {
-		for (size_t j = 0; j < nv; j++)
-			x[j] += (float)a_lo * dir[j];
-		*f = eval(L, x, g);
-		return a_lo;
-	}
 	return 0;
+}
+
+/* dir = -H g by the two-loop recursion over the 'used' newest pairs of the
+ * ring of 'hm' (s, y) pairs that ends before 'head' */
+static void two_loop(size_t nv, size_t hm, size_t used, size_t head, const double *S, const double *Y,
+		     const double *rho, double *alpha, const double *g, double *dir)
+{
+	for (size_t j = 0; j < nv; j++)
+		dir[j] = -g[j];
+	for (size_t q = 0; q < used; q++) {
+		size_t h = (head + hm - 1 - q) % hm;
+		alpha[h] = rho[h] * dot(S + h * nv, dir, nv);
+		const double *y = Y + h * nv;
+		for (size_t j = 0; j < nv; j++)
+			dir[j] -= alpha[h] * y[j];
+	}
+	if (used) {
+		size_t h = (head + hm - 1) % hm;
+		double gamma = 1.0 / (rho[h] * dot(Y + h * nv, Y + h * nv, nv)); /* s'y / y'y */
+		for (size_t j = 0; j < nv; j++)
+			dir[j] *= gamma;
+	}
+	for (size_t q = used; q-- > 0;) {
+		size_t h = (head + hm - 1 - q) % hm;
+		double beta = rho[h] * dot(Y + h * nv, dir, nv);
+		const double *s = S + h * nv;
+		for (size_t j = 0; j < nv; j++)
+			dir[j] += (alpha[h] - beta) * s[j];
+	}
 }
 
 enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg_dataset *train, size_t n,
@@ -128,98 +315,81 @@ enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg
 {
 	if (st->epochs_done || st->iterations)
 		return sr_fail(err, SOFTREG_ERR_PARAM, "the L-BFGS solver cannot resume a checkpoint");
-	size_t k = m->k, d = m->d, nv = k * d + k, hm = (size_t)p->history;
-	struct lb L = {.m = m, .train = train, .n = n, .nv = nv, .l2 = p->l2};
-	L.ws = softreg_workspace_alloc(n < 4096 ? n : 4096, k, d);
+	size_t k = m->k, d = m->d, D = d + 1, nv = k * D, hm = (size_t)p->history;
+	struct lb L = {.m = m, .train = train, .n = n, .k = k, .d = d, .D = D, .nv = nv, .l2 = p->l2};
+	L.ws = softreg_workspace_alloc(n < CHUNK_ROWS ? n : CHUNK_ROWS, k, d);
 	struct softreg_workspace *eval_ws = softreg_workspace_alloc(4096, k, d);
-	/* x, g, dir, xt, gt, gtmp, then hm pairs (s, y) */
-	float *mem = malloc((6 + 2 * hm) * nv * sizeof(float));
-	double *rho = malloc(2 * hm * sizeof(double));
-	if (!L.ws || !eval_ws || !mem || !rho) {
+	/* doubles: x, g of the point and the trial, dir, u, hm pairs (s, y), rho, alpha */
+	double *mem = malloc(((6 + 2 * hm) * nv + 2 * hm) * sizeof(double));
+	L.gc = malloc(nv * sizeof(float));
+	if (!L.ws || !eval_ws || !mem || !L.gc) {
 		softreg_workspace_free(L.ws);
 		softreg_workspace_free(eval_ws);
 		free(mem);
-		free(rho);
+		free(L.gc);
 		return sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory");
 	}
-	double *alpha = rho + hm;
-	float *x = mem, *g = x + nv, *dir = g + nv, *xt = dir + nv, *gt = xt + nv, *S = gt + 2 * nv, *Y = S + hm * nv;
-	L.gtmp = gt + nv;
+	struct point P = {.x = mem, .g = mem + nv}, T = {.x = mem + 2 * nv, .g = mem + 3 * nv};
+	double *dir = mem + 4 * nv, *S = mem + 6 * nv, *Y = S + hm * nv, *rho = Y + hm * nv, *alpha = rho + hm;
+	L.u = mem + 5 * nv;
 	enum softreg_result r = SOFTREG_OK;
+	uint64_t evals = 1;
 	double t_start = sr_now();
 
-	pack(m, x);
-	double f = eval(&L, x, g), gnorm = sqrt(dot(g, g, nv));
+	precondition(&L);
+	for (size_t c = 0; c < k; c++) {
+		for (size_t j = 0; j < d; j++)
+			P.x[c * D + j] = m->W[c * d + j];
+		P.x[c * D + d] = m->b[c];
+	}
+	to_work(&L, P.x);
+	eval(&L, &P);
 	size_t used = 0, head = 0; /* ring buffer of the last 'hm' pairs */
-	uint32_t it;
-	for (it = 1; it <= p->epochs && gnorm > p->tol; it++) {
+	for (uint32_t it = 1; it <= p->epochs && P.gnorm > p->tol; it++) {
 		double t0 = sr_now();
-		/* two-loop recursion: dir = -H g */
-		for (size_t j = 0; j < nv; j++)
-			dir[j] = -g[j];
-		for (size_t q = 0; q < used; q++) {
-			size_t h = (head + hm - 1 - q) % hm;
-			alpha[h] = rho[h] * dot(S + h * nv, dir, nv);
-			for (size_t j = 0; j < nv; j++)
-				dir[j] -= (float)alpha[h] * Y[h * nv + j];
-		}
-		double gamma = 1;
-		if (used) {
-			size_t h = (head + hm - 1) % hm;
-			gamma = dot(S + h * nv, Y + h * nv, nv) / dot(Y + h * nv, Y + h * nv, nv);
-		}
-		for (size_t j = 0; j < nv; j++)
-			dir[j] *= (float)gamma;
-		for (size_t q = used; q-- > 0;) {
-			size_t h = (head + hm - 1 - q) % hm;
-			double beta = rho[h] * dot(Y + h * nv, dir, nv);
-			for (size_t j = 0; j < nv; j++)
-				dir[j] += (float)(alpha[h] - beta) * S[h * nv + j];
-		}
-		double dphi0 = dot(g, dir, nv);
+		two_loop(nv, hm, used, head, S, Y, rho, alpha, P.g, dir);
+		double dphi0 = dot(P.g, dir, nv);
 		if (!(dphi0 < 0)) { /* not a descent direction: restart from steepest descent */
 			for (size_t j = 0; j < nv; j++)
-				dir[j] = -g[j];
-			dphi0 = -gnorm * gnorm;
+				dir[j] = -P.g[j];
+			dphi0 = -dot(P.g, P.g, nv);
 			used = 0;
 		}
-		double a1 = used ? 1.0 : fmin(1.0, 1.0 / gnorm);
-		/* keep the previous point and gradient to form s and y */
-		float *s_new = S + head * nv, *y_new = Y + head * nv;
-		memcpy(s_new, x, nv * sizeof(float));
-		memcpy(y_new, g, nv * sizeof(float));
-		double step = line_search(&L, x, g, &f, dir, dphi0, a1, xt, gt);
+		double a1 = used ? 1.0 : fmin(1.0, 1.0 / sqrt(-dphi0));
+		double step = line_search(&L, &P, dir, dphi0, a1, &T, &evals);
 		if (step < 0) {
 			r = sr_fail(err, SOFTREG_ERR_DIVERGED, "L-BFGS diverged at iteration %u (non-finite objective)", it);
 			rep->diverged_epoch = it;
 			break;
 		}
-		if (step == 0) { /* no further decrease at float precision: converged */
-			unpack(m, x);
-			break;
+		if (step == 0) {
+			if (used == 0) /* not even steepest descent lowers F at float precision: converged */
+				break;
+			used = 0; /* retry this iteration from steepest descent */
+			it--;
+			continue;
 		}
+		/* the pair (s, y) from the old point, now in T */
+		double *s_new = S + head * nv, *y_new = Y + head * nv;
 		for (size_t j = 0; j < nv; j++) {
-			s_new[j] = x[j] - s_new[j];
-			y_new[j] = g[j] - y_new[j];
+			s_new[j] = P.x[j] - T.x[j];
+			y_new[j] = P.g[j] - T.g[j];
 		}
 		double sy = dot(s_new, y_new, nv);
-		if (sy > 1e-12) {
+		if (sy > 1e-10 * sqrt(dot(s_new, s_new, nv) * dot(y_new, y_new, nv))) { /* else H would not stay positive */
 			rho[head] = 1.0 / sy;
 			head = (head + 1) % hm;
 			used = used < hm ? used + 1 : hm;
 		}
-		gnorm = sqrt(dot(g, g, nv));
 		st->iterations++;
 		st->epochs_done = it;
 		rep->epochs_run = it;
-		rep->objective = f;
-		rep->grad_norm = gnorm;
 		struct softreg_epoch_info info = {
 			.epoch = it, .epochs = p->epochs, .batch = 1, .batches = 1, .train_loss = -1,
 			.train_accuracy = -1, .test_loss = -1, .test_accuracy = -1, .val_accuracy = -1, .lr = step,
-			.seconds = sr_now() - t0, .objective = f, .grad_norm = gnorm, .end_of_epoch = 1};
-		bool last = it == p->epochs || gnorm <= p->tol;
-		unpack(m, x);
+			.seconds = sr_now() - t0, .objective = P.f, .grad_norm = P.gnorm, .end_of_epoch = 1};
+		bool last = it == p->epochs || P.gnorm <= p->tol;
+		set_model(&L, P.x);
 		if (test && test->n && (last || (p->eval_every && it % p->eval_every == 0))) {
 			sr_evaluate_ws(m, test, 0, test->n, NULL, &info.test_accuracy, &info.test_loss, eval_ws);
 			rep->test_accuracy = info.test_accuracy;
@@ -230,7 +400,7 @@ enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg
 			rep->val_accuracy = info.val_accuracy;
 		}
 		if (p->on_iter)
-			p->on_iter(st->iterations, it, f, m, p->user);
+			p->on_iter(st->iterations, it, P.f, m, p->user);
 		if (p->progress && p->progress(&info, p->user)) {
 			r = sr_fail(err, SOFTREG_ERR_INTERRUPTED, "training stopped at iteration %u", it);
 			break;
@@ -240,15 +410,17 @@ enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg
 			break;
 		}
 	}
-	unpack(m, x);
+	/* the model gets the floats that F and |grad F| were evaluated at */
+	set_model(&L, P.x);
+	rep->objective = P.f;
+	rep->grad_norm = P.gnorm;
 	rep->train_seconds = sr_now() - t_start;
-	rep->objective = f;
-	rep->grad_norm = gnorm;
 	if (r == SOFTREG_OK && test && test->n)
 		sr_evaluate_ws(m, test, 0, test->n, NULL, &rep->test_accuracy, &rep->test_loss, eval_ws);
 	softreg_workspace_free(L.ws);
 	softreg_workspace_free(eval_ws);
 	free(mem);
-	free(rho);
+	free(L.L);
+	free(L.gc);
 	return r;
 }
