@@ -365,8 +365,12 @@ int cmd_train(int argc, char **argv)
 		}
 		if (preset)
 			m->scale = 1.0f;
-		else if (standardize)
-			softreg_model_standardize(m, &train);
+		else if (standardize) {
+			/* statistics of the training rows only: the validation rows stay unseen */
+			struct softreg_dataset fit = train;
+			fit.n -= p.validation;
+			softreg_model_standardize(m, &fit);
+		}
 	}
 	if (softreg_model_check_data(m, &test, "test data", err)) {
 		runtime_error("%s", err);
