@@ -5,8 +5,9 @@
 # 1.2.1's lbfgs at C = 1/(1e-4 * 60000), tol 1e-8, F computed in float64 by
 # scripts/compare-sklearn; |grad F| <= the default tol 1e-5; the test accuracy
 # within 0.05 points of scikit-learn's 92.63%; and in at most 200 iterations
-# (about 105 with the preconditioner, 360 without: a lost preconditioner fails
-# here). No timing is asserted: the machine may be shared.
+# (about 100 with the preconditioner, 360 without: a lost preconditioner fails
+# here); and the same model, byte for byte, at 1 and 2 threads. No timing is
+# asserted: the machine may be shared.
 set -euo pipefail
 
 : "${SOFTREG:?set SOFTREG to the softreg binary}"
@@ -18,8 +19,13 @@ for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte 
     fi
 done
 
-out=$("$SOFTREG" train --data "$data" --solver lbfgs --l2 1e-4 --eval-every 0 --json --quiet)
-python3 - "$out" <<'PY'
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/softreg-test-mnist-lbfgs.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+out=$("$SOFTREG" train --data "$data" --solver lbfgs --l2 1e-4 --eval-every 0 --json --quiet --threads 2 --out "$tmp/t2.srm")
+"$SOFTREG" train --data "$data" --solver lbfgs --l2 1e-4 --eval-every 0 --quiet --threads 1 --out "$tmp/t1.srm" >/dev/null
+same=0
+cmp -s "$tmp/t1.srm" "$tmp/t2.srm" && same=1
+python3 - "$out" "$same" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])
 F_SK, ACC_SK = 0.2592483179, 0.9263
@@ -35,6 +41,8 @@ if not abs(acc - ACC_SK) <= 0.0005 + 1e-9:
     bad.append(f"test accuracy {100 * acc:.2f}% not within 0.05 points of {100 * ACC_SK:.2f}%")
 if not it <= 200:
     bad.append(f"{it} iterations, more than 200")
+if sys.argv[2] != "1":
+    bad.append("the models trained at 1 and 2 threads differ")
 for b in bad:
     print("FAIL:", b, file=sys.stderr)
 sys.exit(1 if bad else 0)

@@ -42,7 +42,7 @@ holds() { python3 -c "import sys; a, b = map(float, sys.argv[2:4]); sys.exit(0 i
 
 for prep in "" "--standardize"; do
     name=${prep:-scale}
-    "$SOFTREG" train --data "$tmp" --solver lbfgs --l2 1e-3 $prep --json --quiet --out "$tmp/m.srm" >"$tmp/train.json" ||
+    "$SOFTREG" train --data "$tmp" --solver lbfgs --l2 1e-3 ${prep:+"$prep"} --json --quiet --out "$tmp/m.srm" >"$tmp/train.json" ||
         { fail "$name: train exited $?"; continue; }
     [[ $(field "$tmp/train.json" solver) == lbfgs ]] || fail "$name: solver is not lbfgs"
     it=$(field "$tmp/train.json" iterations)
@@ -79,8 +79,9 @@ PY
 
 # the L-BFGS solver refuses what only SGD does (usage errors, status 2)
 for bad in "--early-stop 2 --validation 50" "--checkpoint $tmp/x.ckpt"; do
+    read -r -a flags <<<"$bad"
     set +e
-    "$SOFTREG" train --data "$tmp" --solver lbfgs $bad --quiet >/dev/null 2>"$tmp/err"
+    "$SOFTREG" train --data "$tmp" --solver lbfgs "${flags[@]}" --quiet >/dev/null 2>"$tmp/err"
     rc=$?
     set -e
     [[ $rc == 2 ]] || fail "--solver lbfgs $bad: exit $rc, expected 2"
