@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
  *
  * softreg.h: the public API of libsoftreg, softmax (multinomial logistic)
- * regression on IDX image data, with a naive reference kernel and a batched
- * BLAS kernel behind one contract.
+ * regression on dense or sparse features (IDX, .npy, libsvm, CSV), with a
+ * naive reference kernel, a batched BLAS kernel and a sparse kernel behind one
+ * contract.
  *
  * Conventions, for every function below:
  *  - Arrays are float32 and row-major. Shapes are written (rows, cols).
@@ -78,16 +79,92 @@ enum softreg_result softreg_idx_read(const char *path, uint64_t max_bytes,
 /* softreg_idx_free() - free the payload; NULL or a zeroed struct is fine. */
 void softreg_idx_free(struct softreg_idx *idx);
 
-/* ==== Datasets ==== */
+/* ==== Feature sources and datasets ==== */
 
-struct softreg_dataset {
-	size_t n;         /* samples */
-	size_t rows, cols;
-	size_t d;         /* rows * cols */
-	uint8_t *pixels;  /* (n, d) */
-	uint8_t *labels;  /* (n) */
-	uint8_t max_label;
+/*
+ * Where the features of a data set live. A batch is cut from a source by row
+ * indices; the kernels turn its rows into floats with the model's
+ * preprocessing (x * scale, or (x - mean[j]) * inv_std[j]).
+ */
+enum softreg_source_kind {
+	SOFTREG_SOURCE_U8 = 0,  /* dense uint8 (n, d): IDX images, uint8 .npy */
+	SOFTREG_SOURCE_F32 = 1, /* dense float32 (n, d): float32 .npy (in place), float64 .npy, CSV */
+	SOFTREG_SOURCE_F16 = 2, /* dense IEEE binary16 (n, d): float16 .npy, converted per chunk */
+	SOFTREG_SOURCE_CSR = 3, /* sparse rows: libsvm text */
 };
+#define SOFTREG_SOURCE_KINDS 4
+
+struct softreg_source {
+	enum softreg_source_kind kind;
+	size_t n, d;
+	const void *data;        /* dense: (n, d) elements of the kind, row-major */
+	const uint64_t *indptr;  /* CSR: (n + 1) offsets into indices/values; indptr[0] = 0 */
+	const uint32_t *indices; /* CSR: (nnz) column indices, strictly increasing within a row, < d */
+	const float *values;     /* CSR: (nnz) */
+};
+
+/* softreg_source_name() - "uint8", "float32", "float16" or "csr". */
+const char *softreg_source_name(enum softreg_source_kind kind);
+
+/* The largest class count and feature count a model takes. */
+#define SOFTREG_MAX_CLASSES 65535u
+#define SOFTREG_MAX_FEATURES 2147483647u
+
+/*
+ * A data set: features, the label values as read, and (once mapped to a class
+ * table with softreg_dataset_map_labels()) class indices. It owns its
+ * memory: buffers, or a read-only mapping of the file.
+ */
+struct softreg_dataset {
+	struct softreg_source x;
+	size_t n, d;            /* = x.n, x.d */
+	size_t rows, cols;      /* the image shape (IDX), else 1 x d */
+	int64_t *labels;        /* (n) label values as read */
+	uint32_t *y;            /* (n) class indices; NULL until mapped */
+	size_t dropped;         /* libsvm: nonzeros of features >= d that were ignored */
+	void *mem_[4];          /* owned buffers (free()) */
+	void *map_;             /* an owned read-only mapping (munmap()) */
+	size_t map_len_;
+};
+
+/* The formats a data set is read from. */
+enum softreg_format {
+	SOFTREG_FORMAT_AUTO = 0, /* from the content (IDX, gzip, npy magic) or the extension */
+	SOFTREG_FORMAT_IDX = 1,  /* IDX images + IDX labels, raw or gzip */
+	SOFTREG_FORMAT_NPY = 2,  /* .npy features (n, d) + .npy labels (n) */
+	SOFTREG_FORMAT_LIBSVM = 3, /* libsvm/svmlight text: labels in the same file */
+	SOFTREG_FORMAT_CSV = 4,  /* numeric CSV: labels in a column of the same file */
+};
+
+/* How to read a data set; zero it for the defaults. */
+struct softreg_read_opts {
+	enum softreg_format format;
+	uint64_t max_bytes;       /* IDX: largest payload (0 = SOFTREG_IDX_MAX_BYTES) */
+	int zero_based;           /* libsvm: indices start at 0 (default 1, as liblinear) */
+	size_t d;                 /* libsvm: the feature count (0: the largest index seen); features
+				   * beyond it are ignored and counted in 'dropped' */
+	const char *label_column; /* CSV: a header name or a 0-based index (NULL: the first column) */
+};
+
+/* softreg_format_name() - "auto", "idx", "npy", "libsvm" or "csv". */
+const char *softreg_format_name(enum softreg_format f);
+
+/* softreg_format_detect() - the format of 'path' from its first bytes (IDX
+ * and .npy magic; gzip is taken as IDX), else its extension (.npy, .svm,
+ * .libsvm, .txt, .csv, .idx*, .*-ubyte); SOFTREG_FORMAT_AUTO when unknown. */
+enum softreg_format softreg_format_detect(const char *path);
+
+/*
+ * softreg_dataset_read() - read a data set: 'features' and, for IDX and
+ * .npy, 'labels' (NULL for libsvm and CSV, which hold their labels; may be
+ * NULL for IDX and .npy too, when the labels are not needed: predict). Every
+ * value is checked: a NaN or infinite feature is an error naming the file and
+ * the row. Returns SOFTREG_OK and fills 'ds' (free with
+ * softreg_dataset_free()), or an error naming the file.
+ */
+enum softreg_result softreg_dataset_read(const char *features, const char *labels,
+					 const struct softreg_read_opts *opts,
+					 struct softreg_dataset *ds, char *err);
 
 /*
  * softreg_dataset_load() - read an image IDX file and a label IDX file.
@@ -121,14 +198,40 @@ enum softreg_result softreg_dataset_load_split(const char *dir, const char *pref
  * softreg_dataset_load_dir() - load the train and test sets of 'dir'.
  *
  * Reads the four files in parallel. Checks that train and test have the same
- * image size and that every test label is below 1 + the largest train label.
+ * image size.
  */
 enum softreg_result softreg_dataset_load_dir(const char *dir, uint64_t max_bytes,
 					     struct softreg_dataset *train,
 					     struct softreg_dataset *test,
 					     char *err);
 
+/*
+ * softreg_dataset_classes() - the class table of 'ds': its distinct label
+ * values in increasing order, in a new array '*classes_ret' (free()) of
+ * '*k_ret' entries. SOFTREG_ERR_FORMAT when there are fewer than 2 or more
+ * than SOFTREG_MAX_CLASSES distinct values ('what' names the data).
+ */
+enum softreg_result softreg_dataset_classes(const struct softreg_dataset *ds, const char *what,
+					    int64_t **classes_ret, size_t *k_ret, char *err);
+
+/*
+ * softreg_dataset_map_labels() - set ds->y to the index of each label in
+ * 'classes' (k increasing values). A label that is not in the table is
+ * SOFTREG_ERR_MISMATCH naming 'what', the row and the value.
+ */
+enum softreg_result softreg_dataset_map_labels(struct softreg_dataset *ds, const int64_t *classes, size_t k,
+					       const char *what, char *err);
+
+/* softreg_dataset_rows() - a data set of rows [first, first + count) of
+ * 'ds', sharing its memory (owns nothing: do not free it; it lives as long
+ * as 'ds'). */
+struct softreg_dataset softreg_dataset_rows(const struct softreg_dataset *ds, size_t first, size_t count);
+
 void softreg_dataset_free(struct softreg_dataset *ds);
+
+/* softreg_f16_to_f32() - IEEE binary16 to float32, 'n' values (F16C where the
+ * CPU has it); exact. */
+void softreg_f16_to_f32(const uint16_t *in, float *out, size_t n);
 
 /* ==== Random numbers (xoshiro256**, seeded through splitmix64) ==== */
 
@@ -159,13 +262,14 @@ enum softreg_prep {
  */
 struct softreg_model {
 	size_t k, d;
-	size_t rows, cols;     /* the image shape d came from (rows * cols == d) */
+	size_t rows, cols;     /* the image shape d came from (rows * cols == d); 1 x d for other data */
 	enum softreg_prep prep;
 	float scale;           /* SOFTREG_PREP_SCALE */
 	float *mean;           /* (d), SOFTREG_PREP_STANDARDIZE, else NULL */
 	float *inv_std;        /* (d), SOFTREG_PREP_STANDARDIZE, else NULL */
 	float *W;              /* (k, d) */
 	float *b;              /* (k) */
+	int64_t *classes;      /* (k) the label value of each class, increasing */
 	/* training metadata, informative only */
 	uint32_t epochs;
 	uint64_t seed;
@@ -174,10 +278,12 @@ struct softreg_model {
 };
 
 /*
- * softreg_model_alloc() - a zero model of 'k' classes and 'rows' * 'cols'
- * features, preprocessing SOFTREG_PREP_SCALE with scale 1/255.
+ * softreg_model_alloc() - a zero model of 'k' classes (label values 0..k-1
+ * until the caller fills 'classes') and 'rows' * 'cols' features,
+ * preprocessing SOFTREG_PREP_SCALE with scale 1/255.
  *
- * Returns NULL when k < 2, k > 256, d == 0, d > 2^26 or out of memory.
+ * Returns NULL when k < 2, k > SOFTREG_MAX_CLASSES, d == 0,
+ * d > SOFTREG_MAX_FEATURES, (k + 2) * d floats overflow, or out of memory.
  * Storage for mean/inv_std is always reserved, so the preprocessing can be
  * switched with softreg_model_standardize().
  */
@@ -189,12 +295,24 @@ void softreg_model_free(struct softreg_model *m);
 /* softreg_model_copy() - copy W, b, preprocessing and metadata; same k, d. */
 void softreg_model_copy(struct softreg_model *dst, const struct softreg_model *src);
 
+/* softreg_model_bytes() - the bytes softreg_model_alloc(k, 1, d) asks for
+ * (0 when it overflows), for messages. */
+size_t softreg_model_bytes(size_t k, size_t d);
+
+/* softreg_model_init_prep() - the default preprocessing for 'src': x / 255
+ * for uint8 features, x itself for the others. */
+void softreg_model_init_prep(struct softreg_model *m, const struct softreg_source *src);
+
 /*
  * softreg_model_standardize() - switch 'm' to per-feature standardisation
  * with the mean and standard deviation of 'ds'. A feature of zero variance
  * gets inv_std = 0 (it contributes nothing), so no division by zero happens.
+ * Sparse (CSR) data is scaled without centering (mean = 0, as svm-scale and
+ * scikit-learn's with_mean=False), so that it stays sparse.
+ * SOFTREG_ERR_NOMEM when the statistics cannot be allocated.
  */
-void softreg_model_standardize(struct softreg_model *m, const struct softreg_dataset *ds);
+enum softreg_result softreg_model_standardize(struct softreg_model *m, const struct softreg_dataset *ds,
+					      char *err);
 
 /*
  * softreg_model_save() - write 'm' to 'path' atomically: a temporary file in
@@ -221,8 +339,9 @@ enum softreg_result softreg_model_save(const struct softreg_model *m,
 enum softreg_result softreg_model_load(const char *path, struct softreg_model **model_ret,
 				       struct softreg_train_state **state_ret, char *err);
 
-/* softreg_model_check_data() - SOFTREG_ERR_MISMATCH unless 'ds' fits 'm'
- * (same d, every label < k). 'what' names the data in the message. */
+/* softreg_model_check_data() - SOFTREG_ERR_MISMATCH unless 'ds' fits 'm':
+ * the same d (and image shape, when both are images), and, when ds->y is set,
+ * every class index < k. 'what' names the data in the message. */
 enum softreg_result softreg_model_check_data(const struct softreg_model *m,
 					     const struct softreg_dataset *ds,
 					     const char *what, char *err);
@@ -230,61 +349,79 @@ enum softreg_result softreg_model_check_data(const struct softreg_model *m,
 /* ==== Kernels ==== */
 
 /*
- * A batch of m samples. Either 'X' holds the features as floats (m, d), or
- * X is NULL and row i is gathered from the uint8 'pixels' (n, d) at row
- * rows[i] (or i when 'rows' is NULL) with the model's preprocessing. The label
- * of sample i is labels[rows[i]] (or labels[i]).
+ * A batch of m rows of a source: row i is rows[i] when 'rows' is not NULL,
+ * else first + i. Its class index is y[row] (y may be NULL for logits).
  */
 struct softreg_batch {
-	size_t m;
-	const float *X;
-	const uint8_t *pixels;
+	const struct softreg_source *src;
+	const uint32_t *y;
+	size_t first, m;
 	const uint32_t *rows;
-	const uint8_t *labels;
 };
 
-/* A kernel's scratch memory for batches of up to 'm_max' samples. */
+/* A kernel's scratch memory for batches of up to 'm_max' rows. */
 struct softreg_workspace;
 
 /*
- * A kernel: one contract, two implementations ("naive", "blas").
+ * A kernel: one row of the kernel table. Every kernel computes the same
+ * functions; they differ in speed and in the sources they take.
  *
- * loss_grad(): forward and backward on 'batch'. Writes dW (k, d) and db (k),
- * the gradients of the mean cross-entropy (no regularisation), and returns the
- * mean cross-entropy. 'dW' or 'db' may be NULL for the loss alone.
+ * loss_grad(): forward and backward on 'batch'. Returns the SUM over the rows
+ * of the cross-entropy, and, when 'grad_sum' is not NULL, writes the SUM of
+ * the per-row gradients into it (k*d + k floats: dW (k, d), then db (k)). The
+ * caller divides by the row count (and adds regularisation).
  *
  * logits(): forward only. Writes Z (m, k) = X * W^T + b.
  *
  * softmax_loss(): the kernel's row-wise softmax and cross-entropy alone: turns
- * Z (m, k) into probabilities in place, returns the mean cross-entropy of
- * 'labels' (m) under them. Exposed for the tests and the bench.
+ * Z (m, k) into probabilities in place, returns the summed cross-entropy of
+ * 'y' (m). Exposed for the tests and the bench.
  *
- * Both kernels are deterministic: the blas kernel splits a batch into row
- * chunks whose size does not depend on the thread count and sums their partial
- * gradients in a fixed order, so its result is the same at any thread count.
+ * Every kernel is deterministic: rows are cut into chunks and groups that
+ * depend on the batch alone, and partial sums are added in a fixed order, so
+ * the result is the same, bit for bit, at any thread count.
  */
 struct softreg_kernel {
 	const char *name;
-	float (*loss_grad)(const struct softreg_model *m, const struct softreg_batch *batch,
-			   float *dW, float *db, struct softreg_workspace *ws);
+	unsigned sources; /* bit (1u << kind) set: takes that enum softreg_source_kind */
+	const char *about;
+	double (*loss_grad)(const struct softreg_model *m, const struct softreg_batch *batch,
+			    float *grad_sum, struct softreg_workspace *ws);
 	void (*logits)(const struct softreg_model *m, const struct softreg_batch *batch,
 		       float *Z, struct softreg_workspace *ws);
-	float (*softmax_loss)(float *Z, const uint8_t *labels, size_t m, size_t k);
+	double (*softmax_loss)(float *Z, const uint32_t *y, size_t m, size_t k);
 };
 
-extern const struct softreg_kernel softreg_kernel_naive;
-extern const struct softreg_kernel softreg_kernel_blas;
+extern const struct softreg_kernel softreg_kernel_naive; /* every source; the oracle */
+extern const struct softreg_kernel softreg_kernel_blas;  /* dense sources: cblas_sgemm */
+extern const struct softreg_kernel softreg_kernel_sparse; /* CSR: a k-vector per nonzero */
 
-/* softreg_kernel_by_name() - "naive" or "blas"; NULL for any other name. */
+/* The kernel table, NULL-terminated: the one list the library, the CLI, the
+ * bench and the tests take kernels from. */
+extern const struct softreg_kernel *const softreg_kernels[];
+
+/* softreg_kernel_by_name() - a kernel of the table by name; NULL for any
+ * other name ("auto" is not a kernel: see softreg_kernel_auto()). */
 const struct softreg_kernel *softreg_kernel_by_name(const char *name);
 
-/* softreg_workspace_alloc() - scratch for batches of up to 'm_max' samples of
- * model shape (k, d), for any kernel and up to the current thread count; NULL
- * when out of memory. softreg_workspace_free(NULL) does nothing. */
-struct softreg_workspace *softreg_workspace_alloc(size_t m_max, size_t k, size_t d);
+/* softreg_kernel_takes() - whether 'k' takes sources of 'kind'. */
+int softreg_kernel_takes(const struct softreg_kernel *k, enum softreg_source_kind kind);
+
+/* softreg_kernel_auto() - the kernel for sources of 'kind': sparse for CSR,
+ * blas for the dense ones. */
+const struct softreg_kernel *softreg_kernel_auto(enum softreg_source_kind kind);
+
+/* softreg_workspace_alloc() - scratch for 'kernel' on batches of up to
+ * 'm_max' rows of model shape (k, d), for up to the current thread count;
+ * NULL when out of memory or when the sizes overflow.
+ * softreg_workspace_bytes() - what it would ask for (0 on overflow).
+ * softreg_workspace_free(NULL) does nothing. */
+struct softreg_workspace *softreg_workspace_alloc(const struct softreg_kernel *kernel, size_t m_max, size_t k,
+						  size_t d);
+size_t softreg_workspace_bytes(const struct softreg_kernel *kernel, size_t m_max, size_t k, size_t d);
 void softreg_workspace_free(struct softreg_workspace *ws);
 
-/* softreg_gather() - preprocessed features of 'batch' into X (m, d). */
+/* softreg_gather() - the preprocessed features of 'batch' into X (m, d). */
 void softreg_gather(const struct softreg_model *m, const struct softreg_batch *batch, float *X);
 
 /* ==== Threads and build information ==== */
@@ -444,22 +581,26 @@ struct softreg_eval {
 
 /*
  * softreg_evaluate() - accuracy, mean log-loss and confusion matrix of 'm' on
- * 'ds' (which must fit the model; see softreg_model_check_data()). 'confusion'
- * may be NULL; else it has k*k entries. Uses the blas kernel in chunks.
+ * rows [first, first + count) of 'ds' (mapped to the model's classes; see
+ * softreg_dataset_map_labels()). 'confusion' may be NULL; else it has k*k
+ * entries. 'kernel' NULL means softreg_kernel_auto() of the source.
  */
 enum softreg_result softreg_evaluate(const struct softreg_model *m, const struct softreg_dataset *ds,
-				     size_t first, size_t count, uint64_t *confusion,
-				     double *accuracy_ret, double *log_loss_ret, char *err);
+				     size_t first, size_t count, const struct softreg_kernel *kernel,
+				     uint64_t *confusion, double *accuracy_ret, double *log_loss_ret, char *err);
 
 /* softreg_objective() - F = mean CE + (l2/2)|W|^2 over rows [0, count) of 'ds',
- * and optionally its gradient (k*d + k floats, W then b) and norm. */
+ * and optionally its gradient (k*d + k floats, W then b) and norm; through
+ * the same loss-and-gradient path as training ('kernel' NULL: auto). */
 enum softreg_result softreg_objective(const struct softreg_model *m, const struct softreg_dataset *ds,
-				      size_t count, double l2, float *grad, double *F_ret,
-				      double *grad_norm_ret, char *err);
+				      size_t count, double l2, const struct softreg_kernel *kernel, float *grad,
+				      double *F_ret, double *grad_norm_ret, char *err);
 
-/* softreg_predict_proba() - probabilities (k) of one preprocessed or raw image
- * of d uint8 pixels. */
-void softreg_predict_proba(const struct softreg_model *m, const uint8_t *pixels, float *proba);
+/* softreg_predict() - class probabilities P (count, k) of rows [first,
+ * first + count) of 'ds' (labels not needed), through the kernel's logits
+ * ('kernel' NULL: auto). */
+enum softreg_result softreg_predict(const struct softreg_model *m, const struct softreg_dataset *ds, size_t first,
+				    size_t count, const struct softreg_kernel *kernel, float *P, char *err);
 
 /* ==== PGM images ==== */
 
@@ -484,6 +625,30 @@ enum softreg_result softreg_model_parse(const uint8_t *buf, size_t len, const ch
 /* softreg_idx_parse() - softreg_idx_read() over a raw (not gzip) buffer. */
 enum softreg_result softreg_idx_parse(const uint8_t *buf, size_t len, const char *name,
 				      uint64_t max_bytes, struct softreg_idx *out, char *err);
+
+/* ==== Parsers over buffers (the fuzz targets call these) ==== */
+
+/*
+ * softreg_npy_parse() - an .npy file (versions 1.0, 2.0, 3.0) in memory.
+ * 'labels' 0: features, 2-D C-order of uint8, float16, float32 or float64,
+ * little- or big-endian, into 'ds' (copied; float64 narrowed to float32,
+ * every value checked finite). 'labels' 1: a 1-D array of any integer dtype
+ * into ds->labels and ds->n. Anything else is SOFTREG_ERR_FORMAT saying what
+ * was found.
+ */
+enum softreg_result softreg_npy_parse(const uint8_t *buf, size_t len, const char *name, int labels,
+				      struct softreg_dataset *ds, char *err);
+
+/* softreg_libsvm_parse() - libsvm/svmlight text in memory into 'ds' (CSR
+ * features and labels); errors name 'name' and the line. */
+enum softreg_result softreg_libsvm_parse(const char *buf, size_t len, const char *name,
+					 const struct softreg_read_opts *opts, struct softreg_dataset *ds,
+					 char *err);
+
+/* softreg_csv_parse() - numeric CSV text in memory into 'ds' (dense float32
+ * features and labels); errors name 'name' and the line. */
+enum softreg_result softreg_csv_parse(const char *buf, size_t len, const char *name,
+				      const struct softreg_read_opts *opts, struct softreg_dataset *ds, char *err);
 
 #ifdef __cplusplus
 }

@@ -68,6 +68,24 @@ static inline void sr_gather_row(const struct softreg_model *m, const uint8_t *p
 void sr_gather_rows(const struct softreg_model *m, const struct softreg_batch *b, size_t i0,
 		    size_t i1, float *X);
 
+/* ---- readers: each fills a struct softreg_dataset that owns its memory ---- */
+
+/* .npy from a file: features memory-mapped (float32 and uint8 little-endian
+ * C-order data are used in place; other dtypes converted), or labels
+ * ('labels' 1) into ds->labels and ds->n. */
+enum softreg_result sr_npy_read(const char *path, int labels, struct softreg_dataset *ds, char *err);
+/* libsvm/svmlight text from a file, streamed (the text is never held whole) */
+enum softreg_result sr_libsvm_read(const char *path, const struct softreg_read_opts *opts,
+				   struct softreg_dataset *ds, char *err);
+/* numeric CSV from a file */
+enum softreg_result sr_csv_read(const char *path, const struct softreg_read_opts *opts,
+				struct softreg_dataset *ds, char *err);
+/* SOFTREG_ERR_FORMAT naming 'name' and the first row that holds a NaN or an
+ * infinity, else SOFTREG_OK (dense float sources and CSR values) */
+enum softreg_result sr_check_finite(const struct softreg_dataset *ds, const char *name, char *err);
+/* give 'p' to 'ds' to free (one of its mem_ slots); false when all are taken */
+bool sr_dataset_own(struct softreg_dataset *ds, void *p);
+
 /* CRC-32 and little-endian helpers for the model format */
 uint32_t sr_crc32(uint32_t crc, const void *buf, size_t len);
 

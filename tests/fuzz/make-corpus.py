@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """make-corpus.py: small seed corpora for the libFuzzer targets of tests/fuzz.
 
-usage: make-corpus.py TARGET OUTDIR      (TARGET: idx, model or pgm; or all)
+usage: make-corpus.py TARGET OUTDIR      (TARGET: idx, model, pgm, or a folder with seeds.py; or all)
 
 Writes valid and near-valid inputs, each with the option byte its target reads
 first (see tests/fuzz/TARGET/fuzz.c), one file per seed. Nothing is committed:
@@ -86,6 +86,24 @@ def pgm_seeds():
 
 
 TARGETS = {"idx": idx_seeds, "model": model_seeds, "pgm": pgm_seeds}
+
+
+def add_folder_targets():
+    """A target folder may bring its own seeds: tests/fuzz/TARGET/seeds.py
+    with a function seeds() returning a list of byte strings."""
+    import importlib.util
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in sorted(os.listdir(here)):
+        path = os.path.join(here, name, "seeds.py")
+        if name in TARGETS or not os.path.isfile(path):
+            continue
+        spec = importlib.util.spec_from_file_location("seeds_" + name, path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        TARGETS[name] = mod.seeds
+
+
+add_folder_targets()
 
 
 def main(argv):
