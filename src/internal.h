@@ -25,16 +25,18 @@ double sr_now(void); /* CLOCK_MONOTONIC, seconds */
 #include <stdio.h>
 enum softreg_result sr_open_regular(const char *path, FILE **f_ret, size_t *size_ret, char *err);
 
-/* Kernel internals shared by the naive and blas kernels and the workspace. */
+/* Kernel internals shared by the kernels and the workspace. */
 struct softreg_workspace {
+	const struct softreg_kernel *kernel; /* the kernel it was sized for */
 	size_t m_max, k, d;
 	int threads;          /* the thread count it was sized for */
 	size_t chunks_max;    /* row chunks of a batch of m_max */
-	float *X;             /* per thread: SR_CHUNK rows of d floats, then a 64 KB gap (kernel_blas.c) */
+	size_t groups_max;    /* partial gradients (blas) */
+	float *X;             /* per thread: SR_CHUNK rows of d floats, then a gap (kernel_blas.c) */
 	float *Z;             /* (m_max, k) logits / probabilities */
-	float *partial;       /* per group: k*d + k floats, rounded to cache lines, then a 64 KB gap */
-	double *acc;          /* (k*d + k) naive kernel accumulators */
-	float *loss;          /* (chunks_max) per-chunk loss sums */
+	float *partial;       /* per group: k*d + k floats, rounded to cache lines, then a gap */
+	double *acc;          /* (k*d + 2k) naive kernel accumulators and logits */
+	double *loss;         /* (chunks_max) per-chunk loss sums */
 	void *mem_;
 };
 
@@ -43,30 +45,48 @@ struct softreg_workspace {
  * stay in L2 between the gather and the two GEMMs. */
 #define SR_CHUNK 64
 
-/* label of sample i of a batch */
-static inline uint8_t sr_label(const struct softreg_batch *b, size_t i)
+/* row i of a batch */
+static inline size_t sr_row(const struct softreg_batch *b, size_t i)
 {
-	return b->labels[b->rows ? b->rows[i] : i];
+	return b->rows ? b->rows[i] : b->first + i;
 }
 
-/* one row of d pixels to floats with the model's preprocessing */
-static inline void sr_gather_row(const struct softreg_model *m, const uint8_t *p, float *x)
+/* class index of sample i of a batch */
+static inline uint32_t sr_label(const struct softreg_batch *b, size_t i)
 {
-	size_t d = m->d;
-	if (m->prep == SOFTREG_PREP_STANDARDIZE) {
-		const float *mu = m->mean, *is = m->inv_std;
-		for (size_t j = 0; j < d; j++)
-			x[j] = ((float)p[j] - mu[j]) * is[j];
-	} else {
-		float s = m->scale;
-		for (size_t j = 0; j < d; j++)
-			x[j] = (float)p[j] * s;
-	}
+	return b->y[sr_row(b, i)];
 }
+
+/* one dense row of the source to d floats with the model's preprocessing */
+void sr_gather_row(const struct softreg_model *m, const struct softreg_source *src, size_t row, float *x);
 
 /* gather rows [i0, i1) of a batch into X (i1 - i0, d) */
 void sr_gather_rows(const struct softreg_model *m, const struct softreg_batch *b, size_t i0,
 		    size_t i1, float *X);
+
+/* whether rows [i0, i1) of the batch can be used in place as X: float32,
+ * contiguous, and preprocessing that is the identity */
+bool sr_rows_in_place(const struct softreg_model *m, const struct softreg_batch *b, size_t i0, size_t i1);
+
+/* the kernel's workspace layout: bytes of each part (kernel_blas.c) */
+struct softreg_workspace *sr_workspace_new(const struct softreg_kernel *kernel, size_t m_max, size_t k, size_t d,
+					   size_t *bytes_ret);
+
+/* stable softmax of rows [i0, i0 + m) of a batch in Z (m, k), in place; the
+ * summed cross-entropy (shared by the blas and sparse kernels) */
+double sr_softmax_rows(float *Z, const struct softreg_batch *b, size_t i0, size_t m, size_t k);
+/* softmax_loss of a kernel table row, over chunks in a fixed order */
+double sr_softmax_loss(float *Z, const uint32_t *y, size_t m, size_t k);
+
+/* ---- the one loss-and-gradient path (grad.c) ---- */
+
+/* Sums over rows [first, first + count) of 'ds' of the cross-entropy
+ * (returned) and, when 'grad' is not NULL, of the gradient, added into
+ * 'grad' (k*d + k doubles) -- in chunks of ws->m_max rows, in order, so the
+ * sums are the same at any thread count. 'gchunk' is k*d + k floats of
+ * scratch. Every solver, the objective and the evaluation call this. */
+double sr_sum_range(const struct softreg_model *m, const struct softreg_dataset *ds, size_t first, size_t count,
+		    struct softreg_workspace *ws, float *gchunk, double *grad);
 
 /* ---- readers: each fills a struct softreg_dataset that owns its memory ---- */
 
@@ -83,6 +103,8 @@ enum softreg_result sr_csv_read(const char *path, const struct softreg_read_opts
 /* SOFTREG_ERR_FORMAT naming 'name' and the first row that holds a NaN or an
  * infinity, else SOFTREG_OK (dense float sources and CSR values) */
 enum softreg_result sr_check_finite(const struct softreg_dataset *ds, const char *name, char *err);
+/* whether the CPU converts half floats in hardware (F16C) */
+bool sr_cpu_has_f16c(void);
 /* give 'p' to 'ds' to free (one of its mem_ slots); false when all are taken */
 bool sr_dataset_own(struct softreg_dataset *ds, void *p);
 
@@ -90,14 +112,11 @@ bool sr_dataset_own(struct softreg_dataset *ds, void *p);
 uint32_t sr_crc32(uint32_t crc, const void *buf, size_t len);
 
 
+/* accuracy, log-loss and confusion of rows [first, first + count) with the
+ * workspace's kernel */
 enum softreg_result sr_evaluate_ws(const struct softreg_model *m, const struct softreg_dataset *ds, size_t first,
 				   size_t count, uint64_t *confusion, double *accuracy_ret, double *log_loss_ret,
 				   struct softreg_workspace *ws);
-/* F and its gradient (k*d + k, W then b) over rows [0, count); 'gtmp' is
- * k*d + k floats of scratch */
-enum softreg_result sr_objective_ws(const struct softreg_model *m, const struct softreg_dataset *ds, size_t count,
-				    double l2, float *grad, double *F_ret, double *grad_norm_ret,
-				    struct softreg_workspace *ws, float *gtmp);
 
 /* the L-BFGS solver (lbfgs.c), on rows [0, n) of 'train' */
 enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg_dataset *train, size_t n,

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT
+ * source.c: feature sources: names, ownership, the finiteness check, half
+ * floats, and the rows of a batch as preprocessed floats. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define SR_X86 1
+#endif
+
+const char *softreg_source_name(enum softreg_source_kind kind)
+{
+	switch (kind) {
+	case SOFTREG_SOURCE_U8: return "uint8";
+	case SOFTREG_SOURCE_F32: return "float32";
+	case SOFTREG_SOURCE_F16: return "float16";
+	case SOFTREG_SOURCE_CSR: return "csr";
+	}
+	return "unknown";
+}
+
+bool sr_dataset_own(struct softreg_dataset *ds, void *p)
+{
+	for (size_t i = 0; i < sizeof(ds->mem_) / sizeof(ds->mem_[0]); i++) {
+		if (!ds->mem_[i]) {
+			ds->mem_[i] = p;
+			return true;
+		}
+	}
+	return false;
+}
+
+void softreg_dataset_free(struct softreg_dataset *ds)
+{
+	if (!ds)
+		return;
+	for (size_t i = 0; i < sizeof(ds->mem_) / sizeof(ds->mem_[0]); i++)
+		free(ds->mem_[i]);
+	if (ds->map_)
+		munmap(ds->map_, ds->map_len_);
+	free(ds->y);
+	memset(ds, 0, sizeof(*ds));
+}
+
+struct softreg_dataset softreg_dataset_rows(const struct softreg_dataset *ds, size_t first, size_t count)
+{
+	struct softreg_dataset v = *ds;
+	memset(v.mem_, 0, sizeof(v.mem_));
+	v.map_ = NULL;
+	v.map_len_ = 0;
+	v.n = v.x.n = count;
+	switch (ds->x.kind) {
+	case SOFTREG_SOURCE_U8: v.x.data = (const uint8_t *)ds->x.data + first * ds->d; break;
+	case SOFTREG_SOURCE_F32: v.x.data = (const float *)ds->x.data + first * ds->d; break;
+	case SOFTREG_SOURCE_F16: v.x.data = (const uint16_t *)ds->x.data + first * ds->d; break;
+	case SOFTREG_SOURCE_CSR: v.x.indptr = ds->x.indptr + first; break; /* offsets stay absolute */
+	}
+	v.labels = ds->labels ? ds->labels + first : NULL;
+	v.y = ds->y ? ds->y + first : NULL;
+	return v;
+}
+
+/* ---- half floats ---- */
+
+static float half_to_float(uint16_t h)
+{
+	uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+	if (exp == 0x1f) { /* inf or NaN */
+		bits = sign | 0x7f800000u | man << 13;
+	} else if (exp != 0) { /* normal */
+		bits = sign | (exp + 112) << 23 | man << 13;
+	} else if (man == 0) { /* zero */
+		bits = sign;
+	} else { /* subnormal: man * 2^-24, exact in float */
+		float f = (float)man * 0x1p-24f;
+		memcpy(&bits, &f, 4);
+		bits |= sign;
+	}
+	float f;
+	memcpy(&f, &bits, 4);
+	return f;
+}
+
+#ifdef SR_X86
+__attribute__((target("avx,f16c"))) static void f16_f16c(const uint16_t *in, float *out, size_t n)
+{
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(in + i))));
+	for (; i < n; i++)
+		out[i] = half_to_float(in[i]);
+}
+#endif
+
+void softreg_f16_to_f32(const uint16_t *in, float *out, size_t n)
+{
+#ifdef SR_X86
+	if (sr_cpu_has_f16c()) {
+		f16_f16c(in, out, n);
+		return;
+	}
+#endif
+	for (size_t i = 0; i < n; i++)
+		out[i] = half_to_float(in[i]);
+}
+
+bool sr_cpu_has_f16c(void)
+{
+#ifdef SR_X86
+	static int cached = -1; /* the same answer for every thread: a benign race */
+	if (cached < 0)
+		cached = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+	return cached == 1;
+#else
+	return false;
+#endif
+}
+
+/* ---- finiteness ---- */
+
+static bool finite_f32(const float *x, size_t n)
+{
+	float acc = 0;
+#pragma omp simd reduction(+ : acc)
+	for (size_t i = 0; i < n; i++)
+		acc += x[i] * 0.0f; /* NaN or inf anywhere makes this NaN */
+	return acc == 0.0f;
+}
+
+static bool finite_f16(const uint16_t *x, size_t n)
+{
+	uint16_t bad = 0;
+#pragma omp simd reduction(| : bad)
+	for (size_t i = 0; i < n; i++)
+		bad |= (uint16_t)((x[i] & 0x7c00) == 0x7c00);
+	return !bad;
+}
+
+/* the first row of [0, n) with a non-finite value, or n */
+static size_t first_bad_row(const struct softreg_dataset *ds)
+{
+	const struct softreg_source *s = &ds->x;
+	size_t d = s->d;
+	for (size_t i = 0; i < s->n; i++) {
+		bool ok = true;
+		switch (s->kind) {
+		case SOFTREG_SOURCE_U8: return s->n;
+		case SOFTREG_SOURCE_F32: ok = finite_f32((const float *)s->data + i * d, d); break;
+		case SOFTREG_SOURCE_F16: ok = finite_f16((const uint16_t *)s->data + i * d, d); break;
+		case SOFTREG_SOURCE_CSR:
+			ok = finite_f32(s->values + s->indptr[i], (size_t)(s->indptr[i + 1] - s->indptr[i]));
+			break;
+		}
+		if (!ok)
+			return i;
+	}
+	return s->n;
+}
+
+enum softreg_result sr_check_finite(const struct softreg_dataset *ds, const char *name, char *err)
+{
+	size_t bad = first_bad_row(ds);
+	if (bad < ds->x.n)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: row %zu holds a NaN or infinite feature value", name,
+			       bad + 1);
+	return SOFTREG_OK;
+}
