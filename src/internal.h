@@ -68,9 +68,21 @@ void sr_gather_rows(const struct softreg_model *m, const struct softreg_batch *b
  * contiguous, and preprocessing that is the identity */
 bool sr_rows_in_place(const struct softreg_model *m, const struct softreg_batch *b, size_t i0, size_t i1);
 
-/* the kernel's workspace layout: bytes of each part (kernel_blas.c) */
-struct softreg_workspace *sr_workspace_new(const struct softreg_kernel *kernel, size_t m_max, size_t k, size_t d,
-					   size_t *bytes_ret);
+/* the geometry of a batch of m rows for a kernel: chunks (each with its loss
+ * sum) and groups (each with its partial gradient); it depends on the shape
+ * alone, never on the thread count */
+size_t sr_nchunks(const struct softreg_kernel *kern, size_t m, size_t k, size_t d);
+size_t sr_ngroups(const struct softreg_kernel *kern, size_t m, size_t k, size_t d);
+size_t sr_sparse_nchunks(size_t m);
+/* the blas kernel's per-thread X buffer and per-group partial, in floats
+ * (0 when they overflow) */
+size_t sr_blas_x_stride(size_t k, size_t d);
+size_t sr_blas_partial_stride(size_t k, size_t d);
+/* the first of n units that part p of 'parts' equal parts starts at */
+static inline size_t sr_part(size_t p, size_t n, size_t parts)
+{
+	return (size_t)((unsigned __int128)p * n / parts);
+}
 
 /* stable softmax of rows [i0, i0 + m) of a batch in Z (m, k), in place; the
  * summed cross-entropy (shared by the blas and sparse kernels) */
@@ -121,6 +133,9 @@ enum softreg_result sr_evaluate_ws(const struct softreg_model *m, const struct s
 /* the L-BFGS solver (lbfgs.c), on rows [0, n) of 'train' */
 enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg_dataset *train, size_t n,
 				   const struct softreg_dataset *test, const struct softreg_params *p,
+				   const struct softreg_kernel *kern, const struct softreg_kernel *test_kern,
 				   struct softreg_train_state *st, struct softreg_report *rep, char *err);
+/* rows per evaluation chunk for k classes (metrics.c) */
+size_t sr_eval_rows(size_t k);
 
 #endif

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * kernel_naive.c: the reference kernel. The tutorial's loops, one sample and
  * one element at a time: W_G[j][t] += (S[j] - [y == j]) * x[t]. No BLAS, no
- * OpenMP, no intrinsics; clarity over speed. Sums are kept in double so that it
- * is the more accurate of the two kernels: it is the oracle. */
+ * OpenMP, no intrinsics; clarity over speed. It takes every source: each row
+ * is made dense (sparse rows too). Sums are kept in double so that it is the
+ * most accurate of the kernels: it is the oracle. */
 #include "internal.h"
 
 #include <math.h>
@@ -37,18 +38,9 @@ static double softmax_row(double *z, size_t k)
 	return mx + log(sum);
 }
 
-static const float *row_of(const struct softreg_model *m, const struct softreg_batch *b, size_t i,
-			   float *buf)
-{
-	if (b->X)
-		return b->X + i * m->d;
-	sr_gather_rows(m, b, i, i + 1, buf);
-	return buf;
-}
-
-// X (m, d), W (k, d), b (k), dW (k, d), db (k)
-static float naive_loss_grad(const struct softreg_model *m, const struct softreg_batch *b, float *dW,
-			     float *db, struct softreg_workspace *ws)
+// X (m, d), W (k, d), b (k), grad_sum (k*d + k): dW then db
+static double naive_loss_grad(const struct softreg_model *m, const struct softreg_batch *b, float *grad_sum,
+			      struct softreg_workspace *ws)
 {
 	size_t k = m->k, d = m->d;
 	double *acc = ws->acc;          /* (k*d + k) */
@@ -56,7 +48,8 @@ static float naive_loss_grad(const struct softreg_model *m, const struct softreg
 	memset(acc, 0, (k * d + k) * sizeof(double));
 	double loss = 0;
 	for (size_t i = 0; i < b->m; i++) {
-		const float *x = row_of(m, b, i, ws->X);
+		float *x = ws->X;
+		sr_gather_row(m, b->src, sr_row(b, i), x);
 		size_t y = sr_label(b, i);
 		logits_row(m, x, z);
 		double zy = z[y];
@@ -68,14 +61,10 @@ static float naive_loss_grad(const struct softreg_model *m, const struct softreg
 			acc[k * d + j] += g;
 		}
 	}
-	double inv = 1.0 / (double)b->m;
-	if (dW)
-		for (size_t i = 0; i < k * d; i++)
-			dW[i] = (float)(acc[i] * inv);
-	if (db)
-		for (size_t j = 0; j < k; j++)
-			db[j] = (float)(acc[k * d + j] * inv);
-	return (float)(loss * inv);
+	if (grad_sum)
+		for (size_t i = 0; i < k * d + k; i++)
+			grad_sum[i] = (float)acc[i];
+	return loss;
 }
 
 // X (m, d), W (k, d), b (k), Z (m, k)
@@ -84,28 +73,35 @@ static void naive_logits(const struct softreg_model *m, const struct softreg_bat
 {
 	double *z = ws->acc + m->k * m->d + m->k;
 	for (size_t i = 0; i < b->m; i++) {
-		logits_row(m, row_of(m, b, i, ws->X), z);
+		sr_gather_row(m, b->src, sr_row(b, i), ws->X);
+		logits_row(m, ws->X, z);
 		for (size_t j = 0; j < m->k; j++)
 			Z[i * m->k + j] = (float)z[j];
 	}
 }
 
-// Z (m, k) -> probabilities in place; labels (m)
-static float naive_softmax_loss(float *Z, const uint8_t *labels, size_t m, size_t k)
+// Z (m, k) -> probabilities in place; y (m)
+static double naive_softmax_loss(float *Z, const uint32_t *y, size_t m, size_t k)
 {
-	double loss = 0, z[256];
+	double loss = 0;
 	for (size_t i = 0; i < m; i++) {
+		float *zi = Z + i * k;
+		double mx = zi[0], sum = 0;
+		for (size_t j = 1; j < k; j++)
+			mx = zi[j] > mx ? zi[j] : mx;
 		for (size_t j = 0; j < k; j++)
-			z[j] = Z[i * k + j];
-		loss += softmax_row(z, k) - (double)Z[i * k + labels[i]];
+			sum += exp((double)zi[j] - mx);
+		loss += mx + log(sum) - (double)zi[y[i]];
 		for (size_t j = 0; j < k; j++)
-			Z[i * k + j] = (float)z[j];
+			zi[j] = (float)(exp((double)zi[j] - mx) / sum);
 	}
-	return (float)(loss / (double)m);
+	return loss;
 }
 
 const struct softreg_kernel softreg_kernel_naive = {
 	.name = "naive",
+	.sources = 1u << SOFTREG_SOURCE_U8 | 1u << SOFTREG_SOURCE_F32 | 1u << SOFTREG_SOURCE_F16 | 1u << SOFTREG_SOURCE_CSR,
+	.about = "the per-sample reference loops (the oracle; slow on purpose)",
 	.loss_grad = naive_loss_grad,
 	.logits = naive_logits,
 	.softmax_loss = naive_softmax_loss,

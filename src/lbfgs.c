@@ -21,8 +21,8 @@
  *    exceeds the decrease per iteration; there the line search also accepts a
  *    step on the gradient alone (Hager and Zhang's approximate Wolfe
  *    conditions) when F is not higher than that noise allows.
- * Every evaluation is the blas kernel over the rows in fixed chunks, summed
- * in a fixed order, and the solver's own BLAS and LAPACK calls run on one
+ * Every evaluation is the chosen kernel over the rows in fixed chunks, summed
+ * in a fixed order (sr_sum_range, the one loss-and-gradient path), and the solver's own BLAS and LAPACK calls run on one
  * thread: the model is the same, bit for bit, at any thread count. */
 #include "internal.h"
 
@@ -66,6 +66,7 @@ struct lb {
 	double *u;                           /* (k, D) scratch: [W, b] or its gradient */
 	struct softreg_workspace *ws;
 	float *gc;                           /* (k*d + k) one chunk's gradient */
+	double *gsum;                        /* (k*d + k) the gradient's sum over the rows */
 };
 
 /* a point of the search: v, the gradient in v, F and |grad F| in [W, b] */
@@ -94,7 +95,7 @@ static bool sample_moments(const struct lb *L, size_t ns, double *M)
 		size_t mb = ns - i0 < blk ? ns - i0 : blk;
 		for (size_t i = 0; i < mb; i++)
 			rows[i] = (uint32_t)((i0 + i) * n / ns);
-		struct softreg_batch b = {.m = mb, .pixels = L->train->pixels, .rows = rows, .labels = L->train->labels};
+		struct softreg_batch b = {.src = &L->train->x, .m = mb, .rows = rows};
 		softreg_gather(L->m, &b, X);
 		ONE_THREAD(cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, (int)d, (int)mb, 1.0f, X, (int)d, 1.0f, C, (int)d));
 		for (size_t i = 0; i < mb; i++) /* E[x] goes in the last row of M */
@@ -194,19 +195,13 @@ static void eval(struct lb *L, struct point *p)
 {
 	size_t k = L->k, d = L->d, D = L->D, n = L->n, kd = k * d;
 	set_model(L, p->x);
-	double *u = L->u, ce = 0, reg = 0;
-	memset(u, 0, L->nv * sizeof(double));
-	for (size_t i0 = 0; i0 < n; i0 += L->ws->m_max) {
-		size_t mc = n - i0 < L->ws->m_max ? n - i0 : L->ws->m_max;
-		struct softreg_batch b = {.m = mc, .pixels = L->train->pixels + i0 * d, .labels = L->train->labels + i0};
-		float l = softreg_kernel_blas.loss_grad(L->m, &b, L->gc, L->gc + kd, L->ws);
-		double w = (double)mc / (double)n;
-		ce += (double)l * w;
-		for (size_t c = 0; c < k; c++) {
-			for (size_t j = 0; j < d; j++)
-				u[c * D + j] += (double)L->gc[c * d + j] * w;
-			u[c * D + d] += (double)L->gc[kd + c] * w;
-		}
+	double *u = L->u, reg = 0, *g = L->gsum;
+	memset(g, 0, (kd + k) * sizeof(double));
+	double ce = sr_sum_range(L->m, L->train, 0, n, L->ws, L->gc, g) / (double)n;
+	for (size_t c = 0; c < k; c++) {
+		for (size_t j = 0; j < d; j++)
+			u[c * D + j] = g[c * d + j] / (double)n;
+		u[c * D + d] = g[kd + c] / (double)n;
 	}
 	for (size_t c = 0; c < k; c++)
 		for (size_t j = 0; j < d; j++) {
@@ -319,27 +314,37 @@ static void two_loop(size_t nv, size_t hm, size_t used, size_t head, const doubl
 
 enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg_dataset *train, size_t n,
 				   const struct softreg_dataset *test, const struct softreg_params *p,
+				   const struct softreg_kernel *kern, const struct softreg_kernel *test_kern,
 				   struct softreg_train_state *st, struct softreg_report *rep, char *err)
 {
 	if (st->epochs_done || st->iterations)
 		return sr_fail(err, SOFTREG_ERR_PARAM, "the L-BFGS solver cannot resume a checkpoint");
 	size_t k = m->k, d = m->d, D = d + 1, nv = k * D, hm = (size_t)p->history;
 	struct lb L = {.m = m, .train = train, .n = n, .k = k, .d = d, .D = D, .nv = nv, .l2 = p->l2};
-	L.ws = softreg_workspace_alloc(n < CHUNK_ROWS ? n : CHUNK_ROWS, k, d);
-	struct softreg_workspace *eval_ws = softreg_workspace_alloc(4096, k, d);
-	/* doubles: x, g of the point and the trial, dir, u, hm pairs (s, y), rho, alpha */
-	double *mem = malloc(((6 + 2 * hm) * nv + 2 * hm) * sizeof(double));
+	size_t rows = n < CHUNK_ROWS ? n : CHUNK_ROWS, ev = sr_eval_rows(k);
+	L.ws = softreg_workspace_alloc(kern, rows, k, d);
+	struct softreg_workspace *eval_ws = softreg_workspace_alloc(kern, ev, k, d);
+	struct softreg_workspace *test_ws = test && test_kern != kern ? softreg_workspace_alloc(test_kern, ev, k, d)
+								   : eval_ws;
+	/* doubles: x, g of the point and the trial, dir, u, gsum, hm pairs (s, y), rho, alpha */
+	size_t ndouble = (7 + 2 * hm) * nv + 2 * hm;
+	double *mem = ndouble <= SIZE_MAX / 8 / nv ? malloc(ndouble * sizeof(double)) : NULL;
 	L.gc = malloc(nv * sizeof(float));
-	if (!L.ws || !eval_ws || !mem || !L.gc) {
+	if (!L.ws || !eval_ws || !test_ws || !mem || !L.gc) {
 		softreg_workspace_free(L.ws);
+		if (test_ws != eval_ws)
+			softreg_workspace_free(test_ws);
 		softreg_workspace_free(eval_ws);
 		free(mem);
 		free(L.gc);
-		return sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory");
+		return sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory for L-BFGS on a %zu x %zu model (%zu bytes of "
+			       "history and iterates, %zu of workspace)", k, d, ndouble * sizeof(double),
+			       softreg_workspace_bytes(kern, rows, k, d));
 	}
 	struct point P = {.x = mem, .g = mem + nv}, T = {.x = mem + 2 * nv, .g = mem + 3 * nv};
-	double *dir = mem + 4 * nv, *S = mem + 6 * nv, *Y = S + hm * nv, *rho = Y + hm * nv, *alpha = rho + hm;
+	double *dir = mem + 4 * nv, *S = mem + 7 * nv, *Y = S + hm * nv, *rho = Y + hm * nv, *alpha = rho + hm;
 	L.u = mem + 5 * nv;
+	L.gsum = mem + 6 * nv;
 	enum softreg_result r = SOFTREG_OK;
 	uint64_t evals = 1;
 	double t_start = sr_now();
@@ -399,7 +404,7 @@ enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg
 		bool last = it == p->epochs || P.gnorm <= p->tol;
 		/* the model holds P's floats: the accepted point was the last one evaluated */
 		if (test && test->n && (last || (p->eval_every && it % p->eval_every == 0))) {
-			sr_evaluate_ws(m, test, 0, test->n, NULL, &info.test_accuracy, &info.test_loss, eval_ws);
+			sr_evaluate_ws(m, test, 0, test->n, NULL, &info.test_accuracy, &info.test_loss, test_ws);
 			rep->test_accuracy = info.test_accuracy;
 			rep->test_loss = info.test_loss;
 		}
@@ -424,8 +429,10 @@ enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg
 	rep->grad_norm = P.gnorm;
 	rep->train_seconds = sr_now() - t_start;
 	if (r == SOFTREG_OK && test && test->n)
-		sr_evaluate_ws(m, test, 0, test->n, NULL, &rep->test_accuracy, &rep->test_loss, eval_ws);
+		sr_evaluate_ws(m, test, 0, test->n, NULL, &rep->test_accuracy, &rep->test_loss, test_ws);
 	softreg_workspace_free(L.ws);
+	if (test_ws != eval_ws)
+		softreg_workspace_free(test_ws);
 	softreg_workspace_free(eval_ws);
 	free(mem);
 	free(L.L);

@@ -14,15 +14,31 @@
 #include <unistd.h>
 
 #define SRM_MAGIC "SOFTREG"   /* 8 bytes with its NUL */
-#define SRM_VERSION 1u
+#define SRM_VERSION 2u        /* 2: the class table after the header; 1 (classes 0..k-1) still loads */
 #define SRM_FLAG_STATE 1u     /* a checkpoint: training state follows the model */
 #define SRM_HEADER 64u
-#define SRM_MAX_K 256u
-#define SRM_MAX_D (1u << 26)
+#define SRM_MAX_K SOFTREG_MAX_CLASSES
+#define SRM_MAX_D SOFTREG_MAX_FEATURES
 
 static size_t align64(size_t n)
 {
 	return (n + 15) & ~(size_t)15; /* in floats: 64 bytes */
+}
+
+/* floats of the one allocation for (k, d): mean, inv_std, W, b, then the
+ * class table (2 floats an entry); 0 on overflow */
+static size_t model_floats(size_t k, size_t d)
+{
+	size_t kd, n;
+	if (!sr_mul(k, d, &kd) || kd > SIZE_MAX / 8 - 4 * d - 4 * k - 64)
+		return 0;
+	n = 2 * align64(d) + align64(kd) + align64(k) + align64(2 * k);
+	return n <= SIZE_MAX / sizeof(float) ? n : 0;
+}
+
+size_t softreg_model_bytes(size_t k, size_t d)
+{
+	return model_floats(k, d) * sizeof(float);
 }
 
 struct softreg_model *softreg_model_alloc(size_t k, size_t rows, size_t cols)
@@ -30,10 +46,10 @@ struct softreg_model *softreg_model_alloc(size_t k, size_t rows, size_t cols)
 	size_t d;
 	if (k < 2 || k > SRM_MAX_K || !sr_mul(rows, cols, &d) || d == 0 || d > SRM_MAX_D)
 		return NULL;
-	struct softreg_model *m = calloc(1, sizeof(*m));
+	size_t nf = model_floats(k, d);
+	struct softreg_model *m = nf ? calloc(1, sizeof(*m)) : NULL;
 	if (!m)
 		return NULL;
-	size_t nf = 2 * align64(d) + align64(k * d) + align64(k);
 	float *mem = aligned_alloc(64, nf * sizeof(float));
 	if (!mem) {
 		free(m);
@@ -49,10 +65,19 @@ struct softreg_model *softreg_model_alloc(size_t k, size_t rows, size_t cols)
 	m->inv_std = mem + align64(d);
 	m->W = m->inv_std + align64(d);
 	m->b = m->W + align64(k * d);
+	m->classes = (int64_t *)(void *)(m->b + align64(k)); /* 64-byte aligned */
+	for (size_t c = 0; c < k; c++)
+		m->classes[c] = (int64_t)c;
 	m->prep = SOFTREG_PREP_SCALE;
 	m->scale = 1.0f / 255.0f;
 	m->test_accuracy = -1;
 	return m;
+}
+
+void softreg_model_init_prep(struct softreg_model *m, const struct softreg_source *src)
+{
+	m->prep = SOFTREG_PREP_SCALE;
+	m->scale = src->kind == SOFTREG_SOURCE_U8 ? 1.0f / 255.0f : 1.0f;
 }
 
 void softreg_model_free(struct softreg_model *m)
@@ -69,6 +94,7 @@ void softreg_model_copy(struct softreg_model *dst, const struct softreg_model *s
 	memcpy(dst->inv_std, src->inv_std, src->d * sizeof(float));
 	memcpy(dst->W, src->W, src->k * src->d * sizeof(float));
 	memcpy(dst->b, src->b, src->k * sizeof(float));
+	memcpy(dst->classes, src->classes, src->k * sizeof(int64_t));
 	dst->prep = src->prep;
 	dst->scale = src->scale;
 	dst->epochs = src->epochs;
@@ -76,43 +102,92 @@ void softreg_model_copy(struct softreg_model *dst, const struct softreg_model *s
 	dst->test_accuracy = src->test_accuracy;
 }
 
-void softreg_model_standardize(struct softreg_model *m, const struct softreg_dataset *ds)
+/* sums of x and x^2 of every feature over the rows of 'ds', as the raw
+ * values (before any preprocessing) */
+static void feature_sums(const struct softreg_dataset *ds, double *sum, double *sq, float *row)
 {
-	size_t d = m->d, n = ds->n;
-	double *sum = calloc(2 * d, sizeof(double));
-	if (!sum || n == 0) { /* fall back to identity-like scaling */
-		free(sum);
-		return;
-	}
-	double *sq = sum + d;
-	for (size_t i = 0; i < n; i++) {
-		const uint8_t *x = ds->pixels + i * d;
+	const struct softreg_source *s = &ds->x;
+	size_t d = ds->d;
+	for (size_t i = 0; i < ds->n; i++) {
+		if (s->kind == SOFTREG_SOURCE_CSR) {
+			for (uint64_t p = s->indptr[i]; p < s->indptr[i + 1]; p++) {
+				double v = s->values[p];
+				sum[s->indices[p]] += v;
+				sq[s->indices[p]] += v * v;
+			}
+			continue;
+		}
+		if (s->kind == SOFTREG_SOURCE_U8)
+			for (size_t j = 0; j < d; j++)
+				row[j] = ((const uint8_t *)s->data)[i * d + j];
+		else if (s->kind == SOFTREG_SOURCE_F16)
+			softreg_f16_to_f32((const uint16_t *)s->data + i * d, row, d);
+		else
+			memcpy(row, (const float *)s->data + i * d, d * sizeof(float));
 		for (size_t j = 0; j < d; j++) {
-			sum[j] += x[j];
-			sq[j] += (double)x[j] * x[j];
+			sum[j] += row[j];
+			sq[j] += (double)row[j] * row[j];
 		}
 	}
+}
+
+enum softreg_result softreg_model_standardize(struct softreg_model *m, const struct softreg_dataset *ds, char *err)
+{
+	size_t d = m->d, n = ds->n;
+	if (n == 0 || ds->d != d)
+		return sr_fail(err, SOFTREG_ERR_PARAM, "standardize: %zu rows of %zu features for a model of %zu", n, ds->d, d);
+	double *sum = calloc(2 * d, sizeof(double));
+	float *row = ds->x.kind == SOFTREG_SOURCE_CSR ? NULL : malloc(d * sizeof(float));
+	if (!sum || (ds->x.kind != SOFTREG_SOURCE_CSR && !row)) {
+		free(sum);
+		free(row);
+		return sr_fail(err, SOFTREG_ERR_NOMEM, "standardize: out of memory for %zu features", d);
+	}
+	double *sq = sum + d;
+	feature_sums(ds, sum, sq, row);
+	bool centre = ds->x.kind != SOFTREG_SOURCE_CSR; /* sparse data stays sparse: scaled, not centred */
 	for (size_t j = 0; j < d; j++) {
 		double mean = sum[j] / (double)n;
 		double var = sq[j] / (double)n - mean * mean;
-		m->mean[j] = (float)mean;
+		m->mean[j] = centre ? (float)mean : 0.0f;
 		/* a constant feature carries no information: weight it by 0 */
 		m->inv_std[j] = var > 1e-6 ? (float)(1.0 / sqrt(var)) : 0.0f;
 	}
 	m->prep = SOFTREG_PREP_STANDARDIZE;
 	m->scale = 1.0f;
 	free(sum);
+	free(row);
+	return SOFTREG_OK;
+}
+
+static bool centres(const struct softreg_model *m)
+{
+	if (m->prep != SOFTREG_PREP_STANDARDIZE)
+		return false;
+	for (size_t j = 0; j < m->d; j++)
+		if (m->mean[j] != 0.0f)
+			return true;
+	return false;
 }
 
 enum softreg_result softreg_model_check_data(const struct softreg_model *m, const struct softreg_dataset *ds,
 					     const char *what, char *err)
 {
-	if (ds->d != m->d)
-		return sr_fail(err, SOFTREG_ERR_MISMATCH, "%s: images have %zu pixels (%zux%zu), the model expects %zu (%zux%zu)",
-			       what, ds->d, ds->rows, ds->cols, m->d, m->rows, m->cols);
-	if ((size_t)ds->max_label >= m->k)
-		return sr_fail(err, SOFTREG_ERR_MISMATCH, "%s: label %u is not one of the model's %zu classes",
-			       what, ds->max_label, m->k);
+	bool images = m->rows > 1 && ds->rows > 1;
+	if (ds->d != m->d || (images && (ds->rows != m->rows || ds->cols != m->cols))) {
+		if (images || ds->rows > 1)
+			return sr_fail(err, SOFTREG_ERR_MISMATCH,
+				       "%s: %zu features (%zux%zu), the model expects %zu (%zux%zu)", what, ds->d, ds->rows,
+				       ds->cols, m->d, m->rows, m->cols);
+		return sr_fail(err, SOFTREG_ERR_MISMATCH, "%s: %zu features, the model expects %zu", what, ds->d, m->d);
+	}
+	if (ds->x.kind == SOFTREG_SOURCE_CSR && centres(m))
+		return sr_fail(err, SOFTREG_ERR_MISMATCH,
+			       "%s: sparse data, but the model centres its features (standardised on dense data)", what);
+	for (size_t i = 0; ds->y && i < ds->n; i++)
+		if (ds->y[i] >= m->k)
+			return sr_fail(err, SOFTREG_ERR_MISMATCH, "%s: row %zu: class %u is not one of the model's %zu classes",
+				       what, i + 1, ds->y[i], m->k);
 	return SOFTREG_OK;
 }
 
@@ -206,10 +281,11 @@ static void get_f32s(const uint8_t *p, float *x, size_t n)
 
 #define STATE_FIXED (4 + 4 + 8 + 32 + 8 + 8)
 
-/* bytes of a file for (k, d, prep, state), the CRC included; k, d are bounded */
-static size_t srm_size(size_t k, size_t d, uint32_t prep, bool state)
+/* bytes of a file for (version, k, d, prep, state), the CRC included; k, d
+ * are bounded, so this cannot overflow 64 bits */
+static size_t srm_size(uint32_t version, size_t k, size_t d, uint32_t prep, bool state)
 {
-	size_t n = SRM_HEADER + 4 * (k * d + k) + 4;
+	size_t n = SRM_HEADER + 4 * (k * d + k) + 4 + (version >= 2 ? 8 * k : 0);
 	if (prep == SOFTREG_PREP_STANDARDIZE)
 		n += 8 * d;
 	if (state)
@@ -219,7 +295,7 @@ static size_t srm_size(size_t k, size_t d, uint32_t prep, bool state)
 
 static uint8_t *srm_encode(const struct softreg_model *m, const struct softreg_train_state *s, size_t *len)
 {
-	size_t n = srm_size(m->k, m->d, m->prep, s != NULL);
+	size_t n = srm_size(SRM_VERSION, m->k, m->d, m->prep, s != NULL);
 	struct wbuf w = {malloc(n), 0};
 	if (!w.p)
 		return NULL;
@@ -237,6 +313,8 @@ static uint8_t *srm_encode(const struct softreg_model *m, const struct softreg_t
 	put_u32(&w, 0);
 	put_u64(&w, m->seed);
 	put_f64(&w, m->test_accuracy);
+	for (size_t c = 0; c < m->k; c++)
+		put_u64(&w, (uint64_t)m->classes[c]);
 	if (m->prep == SOFTREG_PREP_STANDARDIZE) {
 		put_f32s(&w, m->mean, m->d);
 		put_f32s(&w, m->inv_std, m->d);
@@ -269,7 +347,7 @@ static bool all_finite(const float *x, size_t n)
 
 /* what the 64-byte header says */
 struct srm_header {
-	uint32_t k, d, rows, cols, prep;
+	uint32_t version, k, d, rows, cols, prep;
 	bool state;
 };
 
@@ -284,9 +362,10 @@ static enum softreg_result check_header(const uint8_t *hdr, size_t len, const ch
 	if (memcmp(hdr, SRM_MAGIC, 8) != 0)
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: not a softreg model (bad magic)", name);
 	uint32_t version = get_u32(hdr + 8), flags = get_u32(hdr + 12);
-	if (version != SRM_VERSION)
-		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: model format version %u, this softreg reads version %u",
+	if (version < 1 || version > SRM_VERSION)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: model format version %u, this softreg reads versions 1 to %u",
 			       name, version, SRM_VERSION);
+	h->version = version;
 	if (flags & ~SRM_FLAG_STATE)
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: unknown flags 0x%x", name, flags);
 	h->k = get_u32(hdr + 16), h->d = get_u32(hdr + 20), h->rows = get_u32(hdr + 24);
@@ -297,7 +376,7 @@ static enum softreg_result check_header(const uint8_t *hdr, size_t len, const ch
 			       h->rows, h->cols);
 	if (h->prep > SOFTREG_PREP_STANDARDIZE)
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: unknown preprocessing %u", name, h->prep);
-	size_t want = srm_size(h->k, h->d, h->prep, h->state);
+	size_t want = srm_size(h->version, h->k, h->d, h->prep, h->state);
 	if (len != want)
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: %s: %zu bytes, the header implies %zu", name,
 			       len < want ? "truncated" : "trailing junk", len, want);
@@ -323,6 +402,9 @@ static enum softreg_result check_values(const struct softreg_model *m, const str
 		      (!s || all_finite(s->velocity, s->nv));
 	if (!finite)
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: the model holds non-finite values", name);
+	for (size_t c = 1; c < m->k; c++)
+		if (m->classes[c] <= m->classes[c - 1])
+			return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: the class table is not strictly increasing", name);
 	if (!is_accuracy(m->test_accuracy) || (s && !is_accuracy(s->best_val)))
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: an accuracy is not a fraction in [0, 1] (or -1)", name);
 	/* xoshiro256** never leaves the all-zero state: its draws would be 0
@@ -344,6 +426,11 @@ static const uint8_t *decode(const uint8_t *buf, const struct srm_header *h, str
 	m->seed = get_u64(buf + 48);
 	m->test_accuracy = get_f64(buf + 56);
 	const uint8_t *p = buf + SRM_HEADER;
+	if (h->version >= 2) { /* version 1 had no table: classes 0..k-1, as allocated */
+		for (size_t c = 0; c < k; c++)
+			m->classes[c] = (int64_t)get_u64(p + 8 * c);
+		p += 8 * k;
+	}
 	if (h->prep == SOFTREG_PREP_STANDARDIZE) {
 		get_f32s(p, m->mean, d);
 		get_f32s(p + 4 * d, m->inv_std, d);

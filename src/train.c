@@ -22,7 +22,7 @@ void softreg_params_default(struct softreg_params *p)
 	p->history = 10;
 	p->tol = 1e-5;
 	p->eval_every = 1;
-	p->kernel = &softreg_kernel_blas;
+	p->kernel = NULL; /* auto: by the training data's source */
 }
 
 void softreg_params_seed_preset(struct softreg_params *p)
@@ -58,8 +58,6 @@ const char *softreg_check_params(const struct softreg_params *p)
 		return "history must be in [1, 1000]";
 	if (!(p->tol >= 0) || !isfinite(p->tol))
 		return "tol must be a finite number >= 0";
-	if (!p->kernel)
-		return "no kernel";
 	return NULL;
 }
 
@@ -100,24 +98,25 @@ struct sgd_ctx {
 	struct softreg_model *m;
 	const struct softreg_dataset *train, *test;
 	size_t n;                 /* training rows (validation excluded) */
-	struct softreg_workspace *ws, *eval_ws;
+	struct softreg_workspace *ws, *eval_ws, *test_ws; /* test_ws may be eval_ws */
 	float *grad;              /* (k*d + k) */
 	uint32_t *perm;           /* (n) */
 	struct softreg_model *best;
 };
 
-/* update [W, b] with the gradient: v = mu v - lr (g + l2 W), W += v */
-static void sgd_update(struct softreg_model *m, float *v, const float *g, float lr, float mu, float l2)
+/* update [W, b] with the mean gradient g * inv (g is the batch's sum):
+ * v = mu v - lr (g inv + l2 W), W += v */
+static void sgd_update(struct softreg_model *m, float *v, const float *g, float inv, float lr, float mu, float l2)
 {
 	size_t kd = m->k * m->d;
 	float *W = m->W;
 #pragma omp simd
 	for (size_t j = 0; j < kd; j++) {
-		v[j] = mu * v[j] - lr * (g[j] + l2 * W[j]);
+		v[j] = mu * v[j] - lr * (g[j] * inv + l2 * W[j]);
 		W[j] += v[j];
 	}
 	for (size_t j = 0; j < m->k; j++) {
-		v[kd + j] = mu * v[kd + j] - lr * g[kd + j];
+		v[kd + j] = mu * v[kd + j] - lr * (g[kd + j] * inv);
 		m->b[j] += v[kd + j];
 	}
 }
@@ -143,18 +142,14 @@ static enum softreg_result sgd(struct sgd_ctx *c, struct softreg_train_state *st
 		}
 		for (size_t bi = st->batches_done; bi < batches; bi++) {
 			size_t i0 = bi * B, mb = i0 + B <= n ? B : n - i0;
-			struct softreg_batch b = {.m = mb, .pixels = c->train->pixels, .labels = c->train->labels};
-			if (p->shuffle) {
-				b.rows = c->perm + i0;
-			} else {
-				b.pixels += i0 * d;
-				b.labels += i0;
-			}
+			struct softreg_batch b = {.src = &c->train->x, .y = c->train->y, .first = i0, .m = mb,
+						  .rows = p->shuffle ? c->perm + i0 : NULL};
 			double lr = lr_at(p, e, st->iterations, total);
-			float loss = p->kernel->loss_grad(m, &b, c->grad, c->grad + k * d, c->ws);
+			float inv = 1.0f / (float)mb;
+			float loss = (float)(c->ws->kernel->loss_grad(m, &b, c->grad, c->ws) / (double)mb);
 			bool ok = isfinite(loss) && loss < SR_LOSS_DIVERGED;
 			if (ok)
-				sgd_update(m, st->velocity, c->grad, (float)lr, (float)p->momentum, (float)p->l2);
+				sgd_update(m, st->velocity, c->grad, inv, (float)lr, (float)p->momentum, (float)p->l2);
 			if (!ok || !finite_all(m->W, k * d) || !finite_all(m->b, k)) {
 				rep->diverged_epoch = e;
 				rep->diverged_batch = bi + 1;
@@ -194,7 +189,7 @@ static enum softreg_result sgd(struct sgd_ctx *c, struct softreg_train_state *st
 			.seconds = seconds, .objective = -1, .grad_norm = -1, .end_of_epoch = 1};
 		bool last = e == p->epochs;
 		if (c->test && c->test->n && (last || (p->eval_every && e % p->eval_every == 0))) {
-			sr_evaluate_ws(m, c->test, 0, c->test->n, NULL, &info.test_accuracy, &info.test_loss, c->eval_ws);
+			sr_evaluate_ws(m, c->test, 0, c->test->n, NULL, &info.test_accuracy, &info.test_loss, c->test_ws);
 			rep->test_accuracy = info.test_accuracy;
 			rep->test_loss = info.test_loss;
 		}
@@ -242,6 +237,14 @@ enum softreg_result softreg_train(struct softreg_model *m, const struct softreg_
 		r = softreg_model_check_data(m, test, "test data", err);
 	if (r)
 		return r;
+	if (!train->y || (test && !test->y))
+		return sr_fail(err, SOFTREG_ERR_PARAM, "the labels are not mapped to the model's classes");
+	const struct softreg_kernel *kern = p->kernel ? p->kernel : softreg_kernel_auto(train->x.kind);
+	const struct softreg_kernel *test_kern = !test ? kern : p->kernel ? p->kernel : softreg_kernel_auto(test->x.kind);
+	if (!softreg_kernel_takes(kern, train->x.kind) || !softreg_kernel_takes(test_kern, test ? test->x.kind : train->x.kind))
+		return sr_fail(err, SOFTREG_ERR_PARAM, "the %s kernel does not take %s data (kernels: naive takes every "
+			       "source, blas dense ones, sparse CSR)", kern->name,
+			       softreg_source_name(softreg_kernel_takes(kern, train->x.kind) ? test->x.kind : train->x.kind));
 	if (p->validation >= train->n)
 		return sr_fail(err, SOFTREG_ERR_PARAM, "validation (%zu) must be smaller than the %zu training samples",
 			       p->validation, train->n);
@@ -274,18 +277,21 @@ enum softreg_result softreg_train(struct softreg_model *m, const struct softreg_
 	m->seed = p->seed;
 
 	if (p->solver == SOFTREG_SOLVER_LBFGS) {
-		r = sr_train_lbfgs(m, train, n, test, p, state, rep, err);
+		r = sr_train_lbfgs(m, train, n, test, p, kern, test_kern, state, rep, err);
 	} else {
 		struct sgd_ctx c = {.p = p, .m = m, .train = train, .test = test, .n = n};
 		size_t B = p->batch < n ? p->batch : n;
-		c.ws = softreg_workspace_alloc(B, k, d);
-		c.eval_ws = softreg_workspace_alloc(4096, k, d);
+		c.ws = softreg_workspace_alloc(kern, B, k, d);
+		c.eval_ws = softreg_workspace_alloc(kern, sr_eval_rows(k), k, d);
+		c.test_ws = test && test_kern != kern ? softreg_workspace_alloc(test_kern, sr_eval_rows(k), k, d) : c.eval_ws;
 		c.grad = malloc((k * d + k) * sizeof(float));
 		c.perm = p->shuffle ? malloc(n * sizeof(uint32_t)) : NULL;
 		if (p->early_stop)
 			c.best = softreg_model_alloc(k, m->rows, m->cols);
-		if (!c.ws || !c.eval_ws || !c.grad || (p->shuffle && !c.perm) || (p->early_stop && !c.best)) {
-			r = sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory");
+		if (!c.ws || !c.eval_ws || !c.test_ws || !c.grad || (p->shuffle && !c.perm) || (p->early_stop && !c.best)) {
+			r = sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory for training a %zu x %zu model (batch %zu: %zu bytes "
+				    "of workspace, %zu of gradient)", k, d, B, softreg_workspace_bytes(kern, B, k, d),
+				    (k * d + k) * sizeof(float));
 		} else {
 			if (c.best)
 				softreg_model_copy(c.best, m);
@@ -295,11 +301,13 @@ enum softreg_result softreg_train(struct softreg_model *m, const struct softreg_
 				softreg_model_copy(m, c.best);
 				if (test)
 					sr_evaluate_ws(m, test, 0, test->n, NULL, &rep->test_accuracy, &rep->test_loss,
-						       c.eval_ws);
+						       c.test_ws);
 				rep->val_accuracy = state->best_val;
 			}
 		}
 		softreg_workspace_free(c.ws);
+		if (c.test_ws != c.eval_ws)
+			softreg_workspace_free(c.test_ws);
 		softreg_workspace_free(c.eval_ws);
 		free(c.grad);
 		free(c.perm);

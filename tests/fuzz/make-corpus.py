@@ -45,12 +45,14 @@ def idx_seeds():
     return seeds
 
 
-def srm(k, rows, cols, prep=0, state=False, epochs=3, acc=0.5, rng=(1, 2, 3, 4)):
+def srm(k, rows, cols, prep=0, state=False, epochs=3, acc=0.5, rng=(1, 2, 3, 4), version=2, classes=None):
     """A .srm file as src/model.c writes it (little-endian, CRC-32 last)."""
     d = rows * cols
     f = lambda xs: b"".join(struct.pack("<f", x) for x in xs)  # noqa: E731
-    b = b"SOFTREG\0" + struct.pack("<7I", 1, 1 if state else 0, k, d, rows, cols, prep)
+    b = b"SOFTREG\0" + struct.pack("<7I", version, 1 if state else 0, k, d, rows, cols, prep)
     b += struct.pack("<fII", 1.0 if prep else 1 / 255, epochs, 0) + struct.pack("<Qd", 42, acc)
+    if version >= 2:
+        b += b"".join(struct.pack("<q", c) for c in (classes if classes is not None else range(k)))
     if prep:
         b += f([0.5 * j for j in range(d)]) + f([1.0 / (j + 1) for j in range(d)])
     b += f([(i - j) / 8 for i in range(k) for j in range(d)]) + f([0.25 * i for i in range(k)])
@@ -62,7 +64,9 @@ def srm(k, rows, cols, prep=0, state=False, epochs=3, acc=0.5, rng=(1, 2, 3, 4))
 
 def model_seeds():
     files = [srm(2, 1, 1), srm(3, 2, 2, prep=1), srm(2, 1, 3, state=True), srm(4, 2, 3, prep=1, state=True),
-             srm(2, 1, 2, acc=-1.0), srm(2, 1, 1, state=True, rng=(0, 0, 0, 0))]
+             srm(2, 1, 2, acc=-1.0), srm(2, 1, 1, state=True, rng=(0, 0, 0, 0)), srm(2, 1, 1, version=1),
+             srm(3, 1, 2, prep=1, state=True, version=1), srm(3, 1, 2, classes=[-1, 7, 1000]),
+             srm(3, 1, 2, classes=[5, 5, 6])]
     seeds = []
     for m in files:
         for opt in range(8):   # bit 0: fix the CRC; bit 1: ask for the state; bit 2: from a file
