@@ -9,29 +9,30 @@
 #define SOFTREG_GIT "unknown"
 #endif
 
-static const char help[] =
+static const char usage[] =
 	"usage: softreg info [--json]\n"
 	"\n"
 	"Print the version, the BLAS in use (configuration, core, threading model), the thread\n"
-	"count, the CPU and its SIMD features, and the OPENBLAS_* environment.\n";
+	"count, the CPU and its SIMD features, the kernels, and the OPENBLAS_* environment.\n"
+	"\n";
+
+struct info_opts {
+	bool json;
+};
+
+static const struct opt table[] = {
+	{OPT_FLAG, "--json", NULL, NULL, offsetof(struct info_opts, json), 0, 0, false, NULL, "print one JSON object"},
+	{OPT_END, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+};
 
 int cmd_info(int argc, char **argv)
 {
-	bool json = false;
-	struct args a;
-	args_init(&a, "info", argc, argv);
-	for (const char *f; (f = args_next(&a));) {
-		if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
-			fputs(help, stdout);
-			return EXIT_OK;
-		} else if (!strcmp(f, "--json")) {
-			json = true;
-		} else {
-			return usage_error("info", "%s '%s'", args_is_flag(f) ? "unknown option" : "unexpected argument", f);
-		}
-	}
-	if (a.failed)
-		return EXIT_USAGE;
+	struct info_opts o = {0};
+	struct opt_seen seen = {0};
+	int rc = opts_parse("info", usage, table, &o, argc, argv, &seen);
+	if (rc)
+		return rc == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	bool json = o.json;
 	char cpu[256], feat[256];
 	softreg_cpu_model(cpu, sizeof(cpu));
 	softreg_cpu_features(feat, sizeof(feat));

@@ -4,56 +4,59 @@
 
 #include <string.h>
 
-static const char help[] =
+static const char usage[] =
 	"usage: softreg show [--data DIR] [--split train|test] --index I [--pgm FILE]\n"
 	"\n"
 	"Print image I (0-based) of the training (default) or test set of DIR as text art, with\n"
-	"its label; --pgm FILE also writes it as a binary PGM (P5).\n";
+	"its label; --pgm FILE also writes it as a binary PGM (P5).\n"
+	"\n";
+
+static const char *const splits[] = {"train", "test", NULL};
+
+struct show_opts {
+	const char *dir, *pgm;
+	int split;
+	size_t index;
+};
+
+#define O(field) offsetof(struct show_opts, field)
+static const struct opt table[] = {
+	{OPT_STRING, "--data", NULL, "DIR", O(dir), 0, 0, false, NULL, "MNIST-layout folder (default $SOFTREG_DATA or data/mnist)"},
+	{OPT_CHOICE, "--split", NULL, "S", O(split), 0, 0, false, splits, "train (default) or test"},
+	{OPT_SIZE, "--index", NULL, "I", O(index), 0, 1099511627776.0, false, NULL, "the image, 0-based; required"},
+	{OPT_STRING, "--pgm", NULL, "FILE", O(pgm), 0, 0, false, NULL, "also write the image as a binary PGM (P5)"},
+	{OPT_END, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+};
+#undef O
 
 int cmd_show(int argc, char **argv)
 {
-	static const char *const splits[] = {"train", "test", NULL};
-	const char *dir = default_data_dir(), *pgm = NULL;
-	int split = 0;
-	size_t index = 0;
-	bool have_index = false;
-	struct args a;
-	args_init(&a, "show", argc, argv);
-	for (const char *f; (f = args_next(&a));) {
-		if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
-			fputs(help, stdout);
-			return EXIT_OK;
-		} else if (!strcmp(f, "--data")) {
-			args_string(&a, &dir);
-		} else if (!strcmp(f, "--split")) {
-			args_choice(&a, splits, &split);
-		} else if (!strcmp(f, "--index")) {
-			args_size(&a, 0, (size_t)1 << 40, &index);
-			have_index = true;
-		} else if (!strcmp(f, "--pgm")) {
-			args_string(&a, &pgm);
-		} else {
-			return usage_error("show", "%s '%s'", args_is_flag(f) ? "unknown option" : "unexpected argument", f);
-		}
-	}
-	if (a.failed)
-		return EXIT_USAGE;
-	if (!have_index)
+	struct show_opts o = {.dir = default_data_dir()};
+	struct opt_seen seen = {0};
+	int rc = opts_parse("show", usage, table, &o, argc, argv, &seen);
+	if (rc)
+		return rc == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	if ((rc = cli_env_check("show")))
+		return rc;
+	if (!opts_given(table, &seen, "--index"))
 		return usage_error("show", "--index I is required");
+	const char *dir = o.dir, *pgm = o.pgm;
+	int split = o.split;
+	size_t index = o.index;
 	const char *prefix = split ? "t10k" : "train";
 	char img[4096], err[SOFTREG_ERRLEN];
 	struct softreg_dataset ds = {0};
 	if (softreg_dataset_load_split(dir, prefix, max_bytes_from_env(), &ds, err))
 		return runtime_error("%s", err);
 	snprintf(img, sizeof(img), "%s/%s", dir, prefix);
-	int rc = EXIT_OK;
+	rc = EXIT_OK;
 	if (index >= ds.n) {
 		rc = usage_error("show", "--index %zu is past the %zu images of %s", index, ds.n, img);
 		goto out;
 	}
-	const uint8_t *px = ds.pixels + index * ds.d;
+	const uint8_t *px = (const uint8_t *)ds.x.data + index * ds.d;
 	static const char ramp[] = " .:-=+*#%@";
-	printf("%s[%zu]: label %u\n", img, index, ds.labels[index]);
+	printf("%s[%zu]: label %lld\n", img, index, (long long)ds.labels[index]);
 	for (size_t r = 0; r < ds.rows; r++) {
 		for (size_t c = 0; c < ds.cols; c++) {
 			char ch = ramp[px[r * ds.cols + c] * 9 / 255];

@@ -1,58 +1,95 @@
 /* SPDX-License-Identifier: MIT
  * cmd_train.c: softreg train: parse, load, check, train, save. */
 #include "cli.h"
+#include "data.h"
+#include "train_out.h"
 
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char help[] =
-	"usage: softreg train [OPTIONS]\n"
+static const char usage[] =
+	"usage: softreg train [--data DIR | --train FILE [--train-labels FILE] [--test FILE [--test-labels FILE]]]\n"
+	"                     [OPTIONS]\n"
 	"\n"
-	"Train softmax regression on DIR/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]\n"
-	"and print the test accuracy. The objective is\n"
+	"Train softmax regression and print the test accuracy. The objective is\n"
 	"  F(W, b) = (1/n) sum_i CE(softmax(W x_i + b), y_i) + (l2/2) |W|^2  (bias not regularised)\n"
+	"Classes are the distinct training labels in increasing order; the model keeps their values.\n"
 	"\n"
-	"data and model:\n"
-	"  --data DIR            data folder (default $SOFTREG_DATA or data/mnist)\n"
-	"  --standardize         per-feature mean/std from the training set (default: pixels / 255)\n"
-	"  --out MODEL           save the trained model (.srm), atomically\n"
-	"  --preset seed         the tutorial's configuration: raw 0-255 pixels, zero init, batches\n"
-	"                        in file order, batch 10000, lr 1e-5, 20 epochs, plain SGD\n"
-	"solver:\n"
-	"  --solver sgd|lbfgs    mini-batch SGD (default) or full-batch L-BFGS\n"
-	"  --epochs N            SGD epochs (default 2); L-BFGS: maximum iterations (default 1000)\n"
-	"  --max-iter N          the same as --epochs\n"
-	"  --batch B             SGD batch size (default 100)\n"
-	"  --lr LR               SGD learning rate (default 0.3)\n"
-	"  --momentum M          SGD momentum in [0, 1) (default 0.9)\n"
-	"  --schedule S          const, step (x0.1 at 50%, x0.01 at 75% of epochs) or cosine (default)\n"
-	"  --l2 L, --weight-decay L\n"
-	"                        lambda of the objective (default 0 for SGD, 1e-4 for L-BFGS)\n"
-	"  --history H           L-BFGS memory (default 10)\n"
-	"  --tol T               L-BFGS: stop when |grad F| <= T (default 1e-5)\n"
-	"  --seed S              seed of the shuffles (default 1)\n"
-	"  --no-shuffle          SGD batches in file order\n"
-	"  --validation N        hold out the last N training images; report validation accuracy\n"
-	"  --early-stop P        SGD: stop after P epochs without a better validation accuracy,\n"
-	"                        keeping the best model (needs --validation)\n"
-	"compute:\n"
-	"  --kernel blas|naive   the batched BLAS kernel (default) or the per-sample reference\n"
-	"  --threads T           threads for OpenMP and OpenBLAS (default: all cores)\n"
-	"  --eval-every N        test evaluation every N epochs/iterations (default 1; 0: at the end)\n"
-	"output:\n"
-	"  --metrics FILE.csv    one row per epoch: epoch,train_loss,train_accuracy,test_loss,\n"
-	"                        test_accuracy,lr,seconds\n"
-	"  --trace FILE.csv      one row per iteration: iteration,epoch,batch_loss,dist_W,dist_b\n"
-	"                        (distances to the final W and b; snapshots are kept in memory, at\n"
-	"                        most $SOFTREG_TRACE_MB MiB (default 512), every s-th iteration beyond, and always the last)\n"
-	"  --checkpoint FILE     save model, momentum, RNG and position after every epoch (and on Ctrl-C)\n"
-	"  --resume FILE         continue a checkpoint; --epochs counts the total\n"
-	"  --json                print one JSON object on stdout\n"
-	"  --quiet               no progress on stderr\n"
-	"\n"
-	"Exit status: 0 ok, 1 runtime error (bad file, divergence), 2 usage error, 130 interrupted.\n";
+	"Exit status: 0 ok, 1 runtime error (bad file, divergence), 2 usage error, 130 interrupted.\n"
+	"\n";
+
+static const char *const solvers[] = {"sgd", "lbfgs", NULL};
+static const char *const schedules[] = {"const", "step", "cosine", NULL};
+static const char *const kernel_names[] = {"auto", "naive", "blas", "sparse", NULL};
+static const char *const presets[] = {"seed", NULL};
+
+struct train_opts {
+	struct data_opts data;
+	struct softreg_params p;
+	int solver, schedule, kernel, preset, threads;
+	bool standardize, no_shuffle, json, quiet, seed_preset;
+	const char *out, *metrics, *trace, *checkpoint, *resume;
+};
+
+#define O(field) offsetof(struct train_opts, field)
+static const struct opt table[] = {
+	{OPT_SECTION, "data and model", 0, 0, 0, 0, 0, 0, 0, 0},
+	DATA_OPTS_DIR(struct train_opts, data),
+	DATA_OPTS_TRAIN(struct train_opts, data),
+	DATA_OPTS_TEST(struct train_opts, data),
+	DATA_OPTS_FORMAT(struct train_opts, data),
+	{OPT_FLAG, "--standardize", NULL, NULL, O(standardize), 0, 0, false, NULL,
+	 "per-feature mean/std of the training rows (sparse data: std only, no centring);\n"
+	 "                         default: uint8 features / 255, others as they are"},
+	{OPT_STRING, "--out", NULL, "MODEL", O(out), 0, 0, false, NULL, "save the trained model (.srm), atomically"},
+	{OPT_CHOICE, "--preset", NULL, "seed", O(preset), 0, 0, false, presets,
+	 "the tutorial's configuration: raw 0-255 pixels, zero init, batches in file\n"
+	 "                         order, batch 10000, lr 1e-5, 20 epochs, plain SGD"},
+	{OPT_SECTION, "solver", 0, 0, 0, 0, 0, 0, 0, 0},
+	{OPT_CHOICE, "--solver", NULL, "S", O(solver), 0, 0, false, solvers, "sgd (mini-batch, default) or lbfgs (full batch)"},
+	{OPT_U32, "--epochs", "--max-iter", "N", O(p.epochs), 1, 1000000, false, NULL,
+	 "SGD epochs (default 2); L-BFGS: maximum iterations (default 1000)"},
+	{OPT_SIZE, "--batch", NULL, "B", O(p.batch), 1, 1u << 24, false, NULL, "SGD batch size (default 100)"},
+	{OPT_DOUBLE, "--lr", NULL, "LR", O(p.lr), 0, 1e6, true, NULL, "SGD learning rate (default 0.3)"},
+	{OPT_DOUBLE, "--momentum", NULL, "M", O(p.momentum), 0, 0.999999, false, NULL, "SGD momentum in [0, 1) (default 0.9)"},
+	{OPT_CHOICE, "--schedule", NULL, "S", O(schedule), 0, 0, false, schedules,
+	 "const, step (x0.1 at 50%, x0.01 at 75% of epochs) or cosine (default)"},
+	{OPT_DOUBLE, "--l2", "--weight-decay", "L", O(p.l2), 0, 1e6, false, NULL,
+	 "lambda of the objective (default 0 for SGD, 1e-4 for L-BFGS)"},
+	{OPT_INT, "--history", NULL, "H", O(p.history), 1, 1000, false, NULL, "L-BFGS memory (default 10)"},
+	{OPT_DOUBLE, "--tol", NULL, "T", O(p.tol), 0, 1e6, false, NULL, "L-BFGS: stop when |grad F| <= T (default 1e-5)"},
+	{OPT_U64, "--seed", NULL, "S", O(p.seed), 0, 0, false, NULL, "seed of the shuffles (default 1)"},
+	{OPT_FLAG, "--no-shuffle", NULL, NULL, O(no_shuffle), 0, 0, false, NULL, "SGD batches in file order"},
+	{OPT_SIZE, "--validation", NULL, "N", O(p.validation), 1, 4294967295.0, false, NULL,
+	 "hold out the last N training rows; report validation accuracy"},
+	{OPT_U32, "--early-stop", NULL, "P", O(p.early_stop), 1, 1000000, false, NULL,
+	 "SGD: stop after P epochs without a better validation accuracy, keeping the\n"
+	 "                         best model (needs --validation)"},
+	{OPT_SECTION, "compute", 0, 0, 0, 0, 0, 0, 0, 0},
+	{OPT_CHOICE, "--kernel", NULL, "K", O(kernel), 0, 0, false, kernel_names,
+	 "auto (default: sparse for libsvm data, blas for dense), blas, sparse, or\n"
+	 "                         naive (the per-sample reference; every source)"},
+	{OPT_INT, "--threads", NULL, "T", O(threads), 1, 1024, false, NULL, "threads for OpenMP and OpenBLAS (default: all cores)"},
+	{OPT_U32, "--eval-every", NULL, "N", O(p.eval_every), 0, 1000000, false, NULL,
+	 "test evaluation every N epochs/iterations (default 1; 0: at the end)"},
+	{OPT_SECTION, "output", 0, 0, 0, 0, 0, 0, 0, 0},
+	{OPT_STRING, "--metrics", NULL, "FILE.csv", O(metrics), 0, 0, false, NULL,
+	 "one row per epoch: epoch,train_loss,train_accuracy,test_loss,\n"
+	 "                         test_accuracy,lr,seconds"},
+	{OPT_STRING, "--trace", NULL, "FILE.csv", O(trace), 0, 0, false, NULL,
+	 "one row per iteration: iteration,epoch,batch_loss,dist_W,dist_b (distances to\n"
+	 "                         the final W and b; snapshots are kept in memory, at most $SOFTREG_TRACE_MB\n"
+	 "                         MiB (default 512), every s-th iteration beyond, and always the last)"},
+	{OPT_STRING, "--checkpoint", NULL, "FILE", O(checkpoint), 0, 0, false, NULL,
+	 "save model, momentum, RNG and position after every epoch (and on Ctrl-C)"},
+	{OPT_STRING, "--resume", NULL, "FILE", O(resume), 0, 0, false, NULL, "continue a checkpoint; --epochs counts the total"},
+	{OPT_FLAG, "--json", NULL, NULL, O(json), 0, 0, false, NULL, "print one JSON object on stdout"},
+	{OPT_FLAG, "--quiet", "-q", NULL, O(quiet), 0, 0, false, NULL, "no progress on stderr"},
+	{OPT_END, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+};
+#undef O
 
 static volatile sig_atomic_t stop_flag;
 
@@ -62,16 +99,7 @@ static void on_sigint(int sig)
 	stop_flag = 1;
 }
 
-struct trace {
-	uint64_t total; /* iterations the run will make */
-	size_t kd1, stride, cap, count;
-	uint64_t *iteration;
-	uint32_t *epoch;
-	double *loss;
-	float *snap; /* (cap, kd1) */
-	bool failed;
-};
-
+/* what the callbacks share */
 struct ctx {
 	struct progress prog;
 	struct softreg_model *m;
@@ -79,8 +107,8 @@ struct ctx {
 	const char *checkpoint;
 	struct softreg_epoch_info *history;
 	size_t nhistory, history_cap;
-	struct trace *tr;
-	bool ckpt_failed;
+	struct trace tr;
+	bool tracing, ckpt_failed;
 	char ckpt_err[SOFTREG_ERRLEN];
 };
 
@@ -107,77 +135,116 @@ static int on_progress(const struct softreg_epoch_info *info, void *user)
 static void on_iter(uint64_t it, uint32_t epoch, double loss, const struct softreg_model *m, void *user)
 {
 	struct ctx *c = user;
-	struct trace *t = c->tr;
-	if (!t || t->failed || ((it - 1) % t->stride != 0 && it != t->total))
-		return; /* every stride-th iteration, and always the last */
-	if (t->count == t->cap) {
-		t->failed = true;
-		return;
-	}
-	size_t i = t->count++;
-	t->iteration[i] = it;
-	t->epoch[i] = epoch;
-	t->loss[i] = loss;
-	memcpy(t->snap + i * t->kd1, m->W, m->k * m->d * sizeof(float));
-	memcpy(t->snap + i * t->kd1 + m->k * m->d, m->b, m->k * sizeof(float));
+	trace_add(&c->tr, it, epoch, loss, m);
 }
 
-static int write_trace(const char *path, struct trace *t, const struct softreg_model *m)
+/* the options after parsing: presets, solver defaults, cross-checks */
+static int check_opts(struct train_opts *o, const struct opt_seen *seen)
 {
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return runtime_error("%s: cannot write the trace", path);
-	fprintf(f, "iteration,epoch,batch_loss,dist_W,dist_b\n");
-	size_t kd = m->k * m->d;
-	for (size_t i = 0; i < t->count; i++) {
-		const float *s = t->snap + i * t->kd1;
-		double dw = 0, db = 0;
-		for (size_t j = 0; j < kd; j++)
-			dw += ((double)s[j] - m->W[j]) * ((double)s[j] - m->W[j]);
-		for (size_t j = 0; j < m->k; j++)
-			db += ((double)s[kd + j] - m->b[j]) * ((double)s[kd + j] - m->b[j]);
-		fprintf(f, "%llu,%u,%.9g,%.9g,%.9g\n", (unsigned long long)t->iteration[i], t->epoch[i], t->loss[i],
-			sqrt(dw), sqrt(db));
+	struct softreg_params *p = &o->p;
+	o->seed_preset = opts_given(table, seen, "--preset");
+	if (o->seed_preset) {
+		struct softreg_params given = *p;
+		softreg_params_seed_preset(p);
+		o->schedule = (int)p->schedule;
+		/* explicit flags override the preset */
+		static const char *const keep[] = {"--epochs", "--batch", "--lr", "--momentum", "--l2", "--seed", NULL};
+		for (int i = 0; keep[i]; i++) {
+			if (!opts_given(table, seen, keep[i]))
+				continue;
+			if (!strcmp(keep[i], "--epochs")) p->epochs = given.epochs;
+			if (!strcmp(keep[i], "--batch")) p->batch = given.batch;
+			if (!strcmp(keep[i], "--lr")) p->lr = given.lr;
+			if (!strcmp(keep[i], "--momentum")) p->momentum = given.momentum;
+			if (!strcmp(keep[i], "--l2")) p->l2 = given.l2;
+			if (!strcmp(keep[i], "--seed")) p->seed = given.seed;
+		}
+		if (opts_given(table, seen, "--schedule"))
+			o->schedule = (int)given.schedule;
+		if (o->standardize)
+			return usage_error("train", "--preset seed uses raw pixels; drop --standardize");
 	}
-	if (fclose(f) != 0)
-		return runtime_error("%s: write error", path);
+	p->solver = (enum softreg_solver)o->solver;
+	p->schedule = (enum softreg_schedule)o->schedule;
+	p->shuffle = p->shuffle && !o->no_shuffle;
+	p->kernel = o->kernel ? softreg_kernel_by_name(kernel_names[o->kernel]) : NULL;
+	if (p->solver == SOFTREG_SOLVER_LBFGS) {
+		if (!opts_given(table, seen, "--epochs"))
+			p->epochs = 1000;
+		if (!opts_given(table, seen, "--l2"))
+			p->l2 = 1e-4;
+		if (o->resume || o->checkpoint)
+			return usage_error("train", "--checkpoint and --resume apply to the SGD solver");
+		if (p->early_stop)
+			return usage_error("train", "--early-stop applies to the SGD solver");
+	}
+	if (p->early_stop && !p->validation)
+		return usage_error("train", "--early-stop needs --validation N");
+	const char *why = softreg_check_params(p);
+	return why ? usage_error("train", "%s", why) : 0;
+}
+
+/* a new model for 'train' (classes, preprocessing), or the checkpoint's */
+static int make_model(struct train_opts *o, struct softreg_dataset *train, struct softreg_model **m_ret,
+		      struct softreg_train_state **st_ret)
+{
+	char err[SOFTREG_ERRLEN];
+	if (o->resume) {
+		if (softreg_model_load(o->resume, m_ret, st_ret, err))
+			return runtime_error("%s", err);
+		if (!*st_ret)
+			return runtime_error("%s: a model, not a checkpoint (write one with --checkpoint)", o->resume);
+		if ((*st_ret)->epochs_done >= o->p.epochs)
+			return runtime_error("%s: already trained %u epochs; ask for more with --epochs", o->resume,
+					     (*st_ret)->epochs_done);
+		return data_map(train, (*m_ret)->classes, (*m_ret)->k, data_name(&o->data));
+	}
+	int64_t *classes;
+	size_t k;
+	if (softreg_dataset_classes(train, data_name(&o->data), &classes, &k, err))
+		return runtime_error("%s", err);
+	int rc = data_map(train, classes, k, data_name(&o->data));
+	struct softreg_model *m = rc ? NULL : softreg_model_alloc(k, train->rows, train->cols);
+	*m_ret = m;
+	if (!rc && m) {
+		memcpy(m->classes, classes, k * sizeof(int64_t));
+		*st_ret = softreg_train_state_alloc(k, train->d);
+	}
+	free(classes);
+	if (rc)
+		return rc;
+	if (!m || !*st_ret)
+		return runtime_error("out of memory for a model of %zu classes x %zu features (%zu bytes, twice with the "
+				     "optimiser's state)", k, train->d, softreg_model_bytes(k, train->d));
+	softreg_model_init_prep(m, &train->x);
+	if (o->seed_preset)
+		m->scale = 1.0f; /* raw 0-255 pixels */
+	if (o->standardize) {
+		/* statistics of the training rows only: the validation rows stay unseen */
+		struct softreg_dataset fit = softreg_dataset_rows(train, 0, train->n - o->p.validation);
+		if (softreg_model_standardize(m, &fit, err))
+			return runtime_error("%s", err);
+	}
 	return 0;
 }
 
-static int write_metrics(const char *path, const struct ctx *c)
+static void print_json(const struct ctx *c, const struct train_opts *o, const struct softreg_dataset *train,
+		       const struct softreg_dataset *test, const struct softreg_report *rep, int threads, double load_s)
 {
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return runtime_error("%s: cannot write the metrics", path);
-	fprintf(f, "epoch,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds\n");
-	for (size_t i = 0; i < c->nhistory; i++) {
-		const struct softreg_epoch_info *h = &c->history[i];
-		fprintf(f, "%u,%.9g,%.9g,%.9g,%.9g,%.9g,%.6f\n", h->epoch,
-			h->objective >= 0 ? h->objective : h->train_loss, h->train_accuracy, h->test_loss,
-			h->test_accuracy, h->lr, h->seconds);
-	}
-	if (fclose(f) != 0)
-		return runtime_error("%s: write error", path);
-	return 0;
-}
-
-static void print_json(const struct ctx *c, const char *dir, const struct softreg_dataset *train,
-		       const struct softreg_dataset *test, const struct softreg_params *p,
-		       const struct softreg_report *rep, const struct softreg_model *m, int threads,
-		       double load_s, const char *preset)
-{
-	static const char *schedules[] = {"const", "step", "cosine"};
+	const struct softreg_params *p = &o->p;
+	const struct softreg_model *m = c->m;
 	printf("{\"dataset\": ");
-	json_string(stdout, dir);
-	printf(", \"n_train\": %zu, \"n_test\": %zu, \"validation\": %zu, \"d\": %zu, \"k\": %zu", train->n - p->validation,
-	       test->n, p->validation, m->d, m->k);
-	printf(", \"solver\": \"%s\", \"preset\": ", p->solver == SOFTREG_SOLVER_LBFGS ? "lbfgs" : "sgd");
-	json_string(stdout, preset ? preset : "");
+	json_string(stdout, data_name(&o->data));
+	printf(", \"format\": \"%s\", \"source\": \"%s\"", data_formats[o->data.format], softreg_source_name(train->x.kind));
+	printf(", \"n_train\": %zu, \"n_test\": %zu, \"validation\": %zu, \"d\": %zu, \"k\": %zu",
+	       train->n - p->validation, test ? test->n : 0, p->validation, m->d, m->k);
+	printf(", \"solver\": \"%s\", \"preset\": ", solvers[o->solver]);
+	json_string(stdout, o->seed_preset ? "seed" : "");
 	printf(", \"epochs\": %u, \"batch\": %zu, \"lr\": %.9g, \"momentum\": %.9g, \"l2\": %.9g", rep->epochs_run, p->batch,
 	       p->lr, p->momentum, p->l2);
 	printf(", \"schedule\": \"%s\", \"standardize\": %s, \"kernel\": \"%s\", \"threads\": %d, \"seed\": %llu",
-	       schedules[p->schedule], m->prep == SOFTREG_PREP_STANDARDIZE ? "true" : "false", p->kernel->name, threads,
-	       (unsigned long long)p->seed);
+	       schedules[p->schedule], m->prep == SOFTREG_PREP_STANDARDIZE ? "true" : "false",
+	       (p->kernel ? p->kernel : softreg_kernel_auto(train->x.kind))->name, threads, (unsigned long long)p->seed);
 	printf(", \"blas_core\": ");
 	json_string(stdout, softreg_blas_corename());
 	printf(", \"load_seconds\": %.6f, \"train_seconds\": %.6f, \"iterations\": %llu", load_s, rep->train_seconds,
@@ -204,283 +271,131 @@ static void print_json(const struct ctx *c, const char *dir, const struct softre
 	printf("]}\n");
 }
 
-int cmd_train(int argc, char **argv)
+/* the objective and gradient norm of the final SGD model, for the report */
+static void final_objective(const struct softreg_model *m, const struct softreg_dataset *train,
+			    const struct softreg_params *p, struct softreg_report *rep)
 {
-	static const char *const solvers[] = {"sgd", "lbfgs", NULL};
-	static const char *const schedules[] = {"const", "step", "cosine", NULL};
-	static const char *const kernels[] = {"blas", "naive", NULL};
-	static const char *const presets[] = {"seed", NULL};
-	struct softreg_params p;
-	softreg_params_default(&p);
-	const char *dir = default_data_dir(), *out = NULL, *metrics = NULL, *trace_path = NULL, *resume = NULL;
-	const char *preset = NULL;
-	bool json = false, quiet = false, standardize = false, epochs_set = false, l2_set = false;
-	int threads = 0, solver = 0, schedule = 2, kernel = 0, pre = -1;
-	struct ctx c = {0};
-
-	/* the preset first, so that explicit flags override it */
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--preset") == 0 && i + 1 < argc && strcmp(argv[i + 1], "seed") == 0)
-			pre = 0;
-		else if (strcmp(argv[i], "--preset=seed") == 0)
-			pre = 0;
-	if (pre == 0) {
-		softreg_params_seed_preset(&p);
-		schedule = (int)p.schedule;
-	}
-
-	struct args a;
-	args_init(&a, "train", argc, argv);
-	for (const char *f; (f = args_next(&a));) {
-		if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
-			fputs(help, stdout);
-			return EXIT_OK;
-		} else if (!strcmp(f, "--data")) {
-			args_string(&a, &dir);
-		} else if (!strcmp(f, "--epochs") || !strcmp(f, "--max-iter")) {
-			args_u32(&a, 1, 1000000, &p.epochs);
-			epochs_set = true;
-		} else if (!strcmp(f, "--batch")) {
-			args_size(&a, 1, 1u << 24, &p.batch);
-		} else if (!strcmp(f, "--lr")) {
-			args_double(&a, 0, 1e6, true, &p.lr);
-		} else if (!strcmp(f, "--momentum")) {
-			args_double(&a, 0, 0.999999, false, &p.momentum);
-		} else if (!strcmp(f, "--l2") || !strcmp(f, "--weight-decay")) {
-			args_double(&a, 0, 1e6, false, &p.l2);
-			l2_set = true;
-		} else if (!strcmp(f, "--schedule")) {
-			args_choice(&a, schedules, &schedule);
-		} else if (!strcmp(f, "--solver")) {
-			args_choice(&a, solvers, &solver);
-		} else if (!strcmp(f, "--history")) {
-			args_int(&a, 1, 1000, &p.history);
-		} else if (!strcmp(f, "--tol")) {
-			args_double(&a, 0, 1e6, false, &p.tol);
-		} else if (!strcmp(f, "--seed")) {
-			args_u64(&a, &p.seed);
-		} else if (!strcmp(f, "--no-shuffle")) {
-			p.shuffle = 0;
-		} else if (!strcmp(f, "--validation")) {
-			args_size(&a, 1, (size_t)1 << 31, &p.validation);
-		} else if (!strcmp(f, "--early-stop")) {
-			args_u32(&a, 1, 1000000, &p.early_stop);
-		} else if (!strcmp(f, "--kernel")) {
-			args_choice(&a, kernels, &kernel);
-		} else if (!strcmp(f, "--threads")) {
-			args_int(&a, 1, 1024, &threads);
-		} else if (!strcmp(f, "--eval-every")) {
-			args_u32(&a, 0, 1000000, &p.eval_every);
-		} else if (!strcmp(f, "--preset")) {
-			int x = -1;
-			args_choice(&a, presets, &x);
-			preset = "seed";
-		} else if (!strcmp(f, "--standardize")) {
-			standardize = true;
-		} else if (!strcmp(f, "--out")) {
-			args_string(&a, &out);
-		} else if (!strcmp(f, "--metrics")) {
-			args_string(&a, &metrics);
-		} else if (!strcmp(f, "--trace")) {
-			args_string(&a, &trace_path);
-		} else if (!strcmp(f, "--checkpoint")) {
-			args_string(&a, &c.checkpoint);
-		} else if (!strcmp(f, "--resume")) {
-			args_string(&a, &resume);
-		} else if (!strcmp(f, "--json")) {
-			json = true;
-		} else if (!strcmp(f, "--quiet") || !strcmp(f, "-q")) {
-			quiet = true;
-		} else if (args_is_flag(f)) {
-			return usage_error("train", "unknown option '%s'", f);
-		} else {
-			return usage_error("train", "unexpected argument '%s'", f);
-		}
-		if (a.inline_value && (!strcmp(f, "--no-shuffle") || !strcmp(f, "--standardize") ||
-				       !strcmp(f, "--json") || !strcmp(f, "--quiet")))
-			return usage_error("train", "%s takes no value", f);
-	}
-	if (a.failed)
-		return EXIT_USAGE;
-	p.solver = (enum softreg_solver)solver;
-	p.schedule = (enum softreg_schedule)schedule;
-	p.kernel = kernel ? &softreg_kernel_naive : &softreg_kernel_blas;
-	if (p.solver == SOFTREG_SOLVER_LBFGS) {
-		if (!epochs_set)
-			p.epochs = 1000;
-		if (!l2_set)
-			p.l2 = 1e-4;
-		if (resume || c.checkpoint)
-			return usage_error("train", "--checkpoint and --resume apply to the SGD solver");
-		if (p.early_stop)
-			return usage_error("train", "--early-stop applies to the SGD solver");
-	}
-	if (p.early_stop && !p.validation)
-		return usage_error("train", "--early-stop needs --validation N");
-	if (preset && standardize)
-		return usage_error("train", "--preset seed uses raw pixels; drop --standardize");
-	const char *why = softreg_check_params(&p);
-	if (why)
-		return usage_error("train", "%s", why);
-	threads = softreg_set_threads(threads);
-
-	/* load */
-	double t0 = cli_now();
-	struct softreg_dataset train, test;
 	char err[SOFTREG_ERRLEN];
-	if (softreg_dataset_load_dir(dir, max_bytes_from_env(), &train, &test, err))
-		return runtime_error("%s", err);
-	double load_s = cli_now() - t0;
-	int rc = EXIT_RUNTIME;
-	struct softreg_model *m = NULL;
-	struct softreg_train_state *state = NULL;
-	struct trace tr = {0};
-	if (p.validation >= train.n) {
-		rc = usage_error("train", "--validation %zu must be below the %zu training images", p.validation, train.n);
-		goto out;
-	}
-	if (resume) {
-		if (softreg_model_load(resume, &m, &state, err)) {
-			runtime_error("%s", err);
-			goto out;
-		}
-		if (!state) {
-			runtime_error("%s: a model, not a checkpoint (write one with --checkpoint)", resume);
-			goto out;
-		}
-		if (softreg_model_check_data(m, &train, resume, err)) {
-			runtime_error("%s", err);
-			goto out;
-		}
-		if (state->epochs_done >= p.epochs) {
-			runtime_error("%s: already trained %u epochs; ask for more with --epochs", resume, state->epochs_done);
-			goto out;
-		}
-	} else {
-		m = softreg_model_alloc((size_t)train.max_label + 1, train.rows, train.cols);
-		state = softreg_train_state_alloc((size_t)train.max_label + 1, train.d);
-		if (!m || !state) {
-			runtime_error("out of memory for a model of %zux%zu", (size_t)train.max_label + 1, train.d);
-			goto out;
-		}
-		if (preset)
-			m->scale = 1.0f;
-		else if (standardize) {
-			/* statistics of the training rows only: the validation rows stay unseen */
-			struct softreg_dataset fit = train;
-			fit.n -= p.validation;
-			softreg_model_standardize(m, &fit);
-		}
-	}
-	if (softreg_model_check_data(m, &test, "test data", err)) {
-		runtime_error("%s", err);
-		goto out;
-	}
+	size_t n = train->n - p->validation;
+	if (softreg_objective(m, train, n, p->l2, p->kernel, NULL, &rep->objective, &rep->grad_norm, err))
+		rep->objective = rep->grad_norm = -1;
+}
 
-	c.m = m;
-	c.state = state;
-	c.history_cap = p.epochs;
-	c.history = calloc(p.epochs, sizeof(*c.history));
-	if (!c.history) {
-		runtime_error("out of memory");
-		goto out;
+/* an interrupted run: the checkpoint, when asked for */
+static int interrupted(struct ctx *c, const char *why)
+{
+	char err[SOFTREG_ERRLEN];
+	if (!c->checkpoint) {
+		fprintf(stderr, "softreg: %s; no checkpoint written (use --checkpoint FILE)\n", why);
+		return EXIT_INTERRUPTED;
 	}
-	if (trace_path) {
-		size_t n = train.n - p.validation, B = p.batch < n ? p.batch : n;
-		uint64_t total = p.solver == SOFTREG_SOLVER_LBFGS ? p.epochs : (uint64_t)p.epochs * ((n + B - 1) / B);
-		tr.kd1 = m->k * m->d + m->k;
-		const char *mb = getenv("SOFTREG_TRACE_MB");
-		uint64_t limit = (mb && atoll(mb) > 0 ? (uint64_t)atoll(mb) : 512) << 20;
-		uint64_t per = tr.kd1 * sizeof(float) + 24;
-		uint64_t fit = limit / per ? limit / per : 1;
-		tr.stride = (size_t)((total + fit - 1) / fit);
-		tr.stride = tr.stride ? tr.stride : 1;
-		tr.total = total;
-		tr.cap = (size_t)((total + tr.stride - 1) / tr.stride) + (tr.stride > 1);
-		tr.iteration = malloc(tr.cap * sizeof(uint64_t));
-		tr.epoch = malloc(tr.cap * sizeof(uint32_t));
-		tr.loss = malloc(tr.cap * sizeof(double));
-		tr.snap = malloc(tr.cap * tr.kd1 * sizeof(float));
-		if (!tr.iteration || !tr.epoch || !tr.loss || !tr.snap) {
-			runtime_error("out of memory for the trace (set $SOFTREG_TRACE_MB lower)");
-			goto out;
-		}
-		c.tr = &tr;
-		p.on_iter = on_iter;
+	c->m->epochs = c->state->epochs_done;
+	if (softreg_model_save(c->m, c->state, c->checkpoint, err))
+		return runtime_error("%s", err);
+	fprintf(stderr, "softreg: %s; checkpoint written to %s\n", why, c->checkpoint);
+	return EXIT_INTERRUPTED;
+}
+
+/* train, then write what was asked for and print the result */
+static int run(struct train_opts *o, struct ctx *c, struct softreg_dataset *train, struct softreg_dataset *test,
+	       int threads, double load_s)
+{
+	struct softreg_params *p = &o->p;
+	char err[SOFTREG_ERRLEN];
+	c->history_cap = p->epochs;
+	c->history = calloc(p->epochs, sizeof(*c->history));
+	if (!c->history)
+		return runtime_error("out of memory");
+	if (o->trace) {
+		size_t n = train->n - p->validation, B = p->batch < n ? p->batch : n;
+		uint64_t total = p->solver == SOFTREG_SOLVER_LBFGS ? p->epochs : (uint64_t)p->epochs * ((n + B - 1) / B);
+		if (trace_init(&c->tr, total, c->m->k, c->m->d))
+			return EXIT_RUNTIME;
+		c->tracing = true;
+		p->on_iter = on_iter;
 	}
-	if (metrics)
-		p.eval_train = 1;
-	progress_init(&c.prog, quiet);
-	p.progress = on_progress;
-	p.user = &c;
-	p.stop = &stop_flag;
+	p->eval_train = o->metrics != NULL;
+	progress_init(&c->prog, o->quiet);
+	p->progress = on_progress;
+	p->user = c;
+	p->stop = &stop_flag;
 	struct sigaction sa = {0};
 	sa.sa_handler = on_sigint;
 	sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills at once */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
-
 	struct softreg_report rep;
-	enum softreg_result r = softreg_train(m, &train, &test, &p, state, &rep, err);
+	enum softreg_result r = softreg_train(c->m, train, test, p, c->state, &rep, err);
 	signal(SIGINT, SIG_DFL);
-	if (c.ckpt_failed) {
-		runtime_error("%s", c.ckpt_err);
-		goto out;
-	}
-	if (r == SOFTREG_ERR_INTERRUPTED) {
-		if (c.checkpoint) {
-			m->epochs = state->epochs_done;
-			if (softreg_model_save(m, state, c.checkpoint, err)) {
-				runtime_error("%s", err);
-				goto out;
-			}
-			fprintf(stderr, "softreg: %s; checkpoint written to %s\n", err, c.checkpoint);
-		} else {
-			fprintf(stderr, "softreg: %s; no checkpoint written (use --checkpoint FILE)\n", err);
-		}
-		rc = EXIT_INTERRUPTED;
-		goto out;
-	}
-	if (r) {
-		runtime_error("%s", err);
-		goto out;
-	}
-	if (rep.objective < 0) {
-		softreg_objective(m, &train, train.n - p.validation, p.l2, NULL, &rep.objective, NULL, err);
-		float *g = malloc((m->k * m->d + m->k) * sizeof(float));
-		if (g)
-			softreg_objective(m, &train, train.n - p.validation, p.l2, g, &rep.objective, &rep.grad_norm, err);
-		free(g);
-	}
-	if (out && softreg_model_save(m, NULL, out, err)) {
-		runtime_error("%s", err);
-		goto out;
-	}
-	if (metrics && write_metrics(metrics, &c))
-		goto out;
-	if (trace_path) {
-		if (tr.failed) {
-			runtime_error("%s: the trace overflowed its buffer", trace_path);
-			goto out;
-		}
-		if (write_trace(trace_path, &tr, m))
-			goto out;
-	}
-	if (json)
-		print_json(&c, dir, &train, &test, &p, &rep, m, threads, load_s, preset);
-	else
+	if (c->ckpt_failed)
+		return runtime_error("%s", c->ckpt_err);
+	if (r == SOFTREG_ERR_INTERRUPTED)
+		return interrupted(c, err);
+	if (r)
+		return runtime_error("%s", err);
+	if (rep.objective < 0)
+		final_objective(c->m, train, p, &rep);
+	if (o->out && softreg_model_save(c->m, NULL, o->out, err))
+		return runtime_error("%s", err);
+	if (o->metrics && metrics_write(o->metrics, c->history, c->nhistory))
+		return EXIT_RUNTIME;
+	if (o->trace && trace_write(o->trace, &c->tr, c->m))
+		return EXIT_RUNTIME;
+	const char *kname = (p->kernel ? p->kernel : softreg_kernel_auto(train->x.kind))->name;
+	if (o->json)
+		print_json(c, o, train, test, &rep, threads, load_s);
+	else if (test)
 		printf("test accuracy %.2f%%  (%u %s%s, train %.3f s, load %.3f s, %d threads, %s kernel)\n",
-		       100 * rep.test_accuracy, rep.epochs_run, p.solver == SOFTREG_SOLVER_LBFGS ? "iteration" : "epoch", rep.epochs_run == 1 ? "" : "s",
-		       rep.train_seconds, load_s, threads, p.kernel->name);
-	rc = EXIT_OK;
+		       100 * rep.test_accuracy, rep.epochs_run, p->solver == SOFTREG_SOLVER_LBFGS ? "iteration" : "epoch",
+		       rep.epochs_run == 1 ? "" : "s", rep.train_seconds, load_s, threads, kname);
+	else
+		printf("trained: objective %.6g  (%u %s%s, train %.3f s, load %.3f s, %d threads, %s kernel; no test set)\n",
+		       rep.objective, rep.epochs_run, p->solver == SOFTREG_SOLVER_LBFGS ? "iteration" : "epoch",
+		       rep.epochs_run == 1 ? "" : "s", rep.train_seconds, load_s, threads, kname);
+	return EXIT_OK;
+}
+
+int cmd_train(int argc, char **argv)
+{
+	struct train_opts o = {.threads = 0, .schedule = 2, .preset = -1};
+	softreg_params_default(&o.p);
+	struct opt_seen seen = {0};
+	int rc = opts_parse("train", usage, table, &o, argc, argv, &seen);
+	if (rc)
+		return rc == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	data_defaults(&o.data);
+	if ((rc = cli_env_check("train")) || (rc = check_opts(&o, &seen)))
+		return rc;
+	int threads = softreg_set_threads(o.threads);
+
+	double t0 = cli_now();
+	struct softreg_dataset train, test;
+	bool have_test;
+	if ((rc = data_load_train_test("train", &o.data, &train, &test, &have_test)))
+		return rc;
+	double load_s = cli_now() - t0;
+	struct ctx c = {0};
+	c.checkpoint = o.checkpoint;
+	if (o.p.validation >= train.n) {
+		rc = usage_error("train", "--validation %zu must be below the %zu training rows", o.p.validation, train.n);
+		goto out;
+	}
+	if ((rc = make_model(&o, &train, &c.m, &c.state)))
+		goto out;
+	char err[SOFTREG_ERRLEN];
+	if (softreg_model_check_data(c.m, &train, o.resume ? o.resume : data_name(&o.data), err) ||
+	    (have_test && softreg_model_check_data(c.m, &test, "test data", err))) {
+		rc = runtime_error("%s", err);
+		goto out;
+	}
+	if (have_test && (rc = data_map(&test, c.m->classes, c.m->k, o.data.test ? o.data.test : data_name(&o.data))))
+		goto out;
+	rc = run(&o, &c, &train, have_test ? &test : NULL, threads, load_s);
 out:
 	free(c.history);
-	free(tr.iteration);
-	free(tr.epoch);
-	free(tr.loss);
-	free(tr.snap);
-	softreg_model_free(m);
-	softreg_train_state_free(state);
+	trace_free(&c.tr);
+	softreg_model_free(c.m);
+	softreg_train_state_free(c.state);
 	softreg_dataset_free(&train);
 	softreg_dataset_free(&test);
 	return rc;
