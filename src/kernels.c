@@ -67,7 +67,6 @@ static bool layout_of(const struct softreg_kernel *kern, size_t m_max, size_t k,
 	if (kern == &softreg_kernel_naive) {
 		L->acc = kd + 2 * k; /* sums, then one row's logits */
 		L->X = d;
-		L->Z = 0;
 		return true;
 	}
 	L->loss = kern == &softreg_kernel_sparse ? sr_sparse_nchunks(m_max) : sr_nchunks(kern, m_max, k, d);

@@ -13,7 +13,7 @@ static struct softreg_dataset ds;
 static struct softreg_model *run(int threads, const struct softreg_kernel *kern, uint64_t seed)
 {
 	softreg_set_threads(threads);
-	struct softreg_model *m = softreg_model_alloc((size_t)ds.max_label + 1, ds.rows, ds.cols);
+	struct softreg_model *m = softreg_model_alloc(t_map_identity(&ds), ds.rows, ds.cols);
 	struct softreg_params p;
 	softreg_params_default(&p);
 	p.epochs = 2;
@@ -47,7 +47,7 @@ static void resume(void)
 	p.epochs = 3;
 	p.batch = 300;
 	p.schedule = SOFTREG_SCHEDULE_COSINE;
-	size_t k = (size_t)ds.max_label + 1;
+	size_t k = t_map_identity(&ds);
 	char err[SOFTREG_ERRLEN] = "";
 	struct softreg_model *whole = softreg_model_alloc(k, ds.rows, ds.cols);
 	CHECK(softreg_train(whole, &ds, &ds, &p, NULL, NULL, err) == SOFTREG_OK, "%s", err);

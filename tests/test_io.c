@@ -43,31 +43,34 @@ static void test_idx(void)
 	snprintf(p[1], 512, "%s/img.gz", dir);
 	snprintf(p[2], 512, "%s/lab", dir);
 	snprintf(p[3], 512, "%s/lab.gz", dir);
-	write_idx(p[0], false, idims, 3, ds.pixels, ds.n * ds.d);
-	write_idx(p[1], true, idims, 3, ds.pixels, ds.n * ds.d);
-	write_idx(p[2], false, ldims, 1, ds.labels, ds.n);
-	write_idx(p[3], true, ldims, 1, ds.labels, ds.n);
+	uint8_t *lb = t_label_bytes(&ds);
+	write_idx(p[0], false, idims, 3, T_PIXELS(&ds), ds.n * ds.d);
+	write_idx(p[1], true, idims, 3, T_PIXELS(&ds), ds.n * ds.d);
+	write_idx(p[2], false, ldims, 1, lb, ds.n);
+	write_idx(p[3], true, ldims, 1, lb, ds.n);
 	struct softreg_dataset raw, gz;
 	char err[SOFTREG_ERRLEN];
 	CHECK(softreg_dataset_load(p[0], p[2], 0, &raw, err) == SOFTREG_OK, "raw: %s", err);
 	CHECK(softreg_dataset_load(p[1], p[3], 0, &gz, err) == SOFTREG_OK, "gz: %s", err);
 	CHECK(raw.n == 50 && raw.rows == 7 && raw.cols == 9 && raw.d == 63, "raw shape %zu %zu %zu", raw.n, raw.rows,
 	      raw.cols);
-	CHECK(gz.n == raw.n && gz.d == raw.d && memcmp(gz.pixels, raw.pixels, raw.n * raw.d) == 0 &&
-		      memcmp(gz.labels, raw.labels, raw.n) == 0,
+	CHECK(gz.n == raw.n && gz.d == raw.d && memcmp(T_PIXELS(&gz), T_PIXELS(&raw), raw.n * raw.d) == 0 &&
+		      memcmp(gz.labels, raw.labels, raw.n * sizeof(int64_t)) == 0,
 	      "gzip and raw differ");
-	CHECK(memcmp(raw.pixels, ds.pixels, ds.n * ds.d) == 0 && memcmp(raw.labels, ds.labels, ds.n) == 0,
+	CHECK(memcmp(T_PIXELS(&raw), T_PIXELS(&ds), ds.n * ds.d) == 0 &&
+		      memcmp(raw.labels, ds.labels, ds.n * sizeof(int64_t)) == 0,
 	      "read data differs from what was written");
-	CHECK(raw.max_label == ds.max_label, "max label %u vs %u", raw.max_label, ds.max_label);
+	CHECK(raw.x.kind == SOFTREG_SOURCE_U8 && raw.x.n == 50 && raw.x.d == 63, "source %d", (int)raw.x.kind);
 	/* images with the wrong label file: count mismatch */
 	uint32_t ldims2[1] = {49};
-	write_idx(p[2], false, ldims2, 1, ds.labels, 49);
+	write_idx(p[2], false, ldims2, 1, lb, 49);
 	struct softreg_dataset bad;
 	CHECK(softreg_dataset_load(p[0], p[2], 0, &bad, err) == SOFTREG_ERR_MISMATCH && strstr(err, p[2]),
 	      "count mismatch not reported: %s", err);
 	/* the header's claim is checked before allocating: a huge claim fails fast */
 	uint32_t huge[3] = {4000000000u, 4000000000u, 4000000000u};
-	write_idx(p[0], false, huge, 3, ds.pixels, 10);
+	write_idx(p[0], false, huge, 3, T_PIXELS(&ds), 10);
+	free(lb);
 	struct softreg_idx idx;
 	CHECK(softreg_idx_read(p[0], 0, &idx, err) == SOFTREG_ERR_FORMAT && strstr(err, "limit"), "huge: %s", err);
 	softreg_dataset_free(&raw);
@@ -98,7 +101,7 @@ static void test_model(bool standardize, bool with_state)
 	t_random_dataset(&ds, 30, 4, 6, 5, 3, false);
 	struct softreg_model *m = softreg_model_alloc(5, 4, 6);
 	if (standardize)
-		softreg_model_standardize(m, &ds);
+		softreg_model_standardize(m, &ds, NULL);
 	t_random_floats(m->W, 5 * 24, -3, 3, 9);
 	t_random_floats(m->b, 5, -3, 3, 10);
 	m->epochs = 7;

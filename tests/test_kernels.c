@@ -35,15 +35,49 @@ static void compare(const char *what, const float *a, const float *ref, size_t n
 	      (double)a[where], (double)ref[where], mabs);
 }
 
-/* one batch through both kernels; X floats given or gathered from pixels */
-static void twin_case(size_t k, size_t rows, size_t cols, size_t m, bool floats, bool standardize, uint64_t seed)
+static const char *const kinds[] = {"uint8", "float32", "float16", "csr"};
+
+/* batch 'b' through 'kern' and through naive on the same source: loss sums,
+ * gradient sums and logits within the tolerance */
+static void twin_batch(const struct softreg_kernel *kern, const struct softreg_model *mod,
+		       const struct softreg_batch *b, const char *ctx)
+{
+	size_t k = mod->k, d = mod->d, m = b->m;
+	const struct softreg_kernel *ks[2] = {&softreg_kernel_naive, kern};
+	float *g[2], *Z[2];
+	double loss[2];
+	for (int i = 0; i < 2; i++) {
+		struct softreg_workspace *ws = softreg_workspace_alloc(ks[i], m, k, d);
+		CHECK(ws != NULL, "%s: no workspace", ctx);
+		if (!ws)
+			return;
+		g[i] = malloc((k * d + k) * sizeof(float));
+		Z[i] = malloc(m * k * sizeof(float));
+		loss[i] = ks[i]->loss_grad(mod, b, g[i], ws);
+		ks[i]->logits(mod, b, Z[i], ws);
+		softreg_workspace_free(ws);
+	}
+	CHECK(isfinite(loss[0]) && fabs(loss[1] - loss[0]) <= 1e-5 * fabs(loss[0]) + 1e-6 * (double)m,
+	      "%s loss sum %s %.9g naive %.9g", ctx, kern->name, loss[1], loss[0]);
+	compare("dW", g[1], g[0], k * d, ctx);
+	compare("db", g[1] + k * d, g[0] + k * d, k, ctx);
+	compare("logits", Z[1], Z[0], m * k, ctx);
+	for (int i = 0; i < 2; i++) {
+		free(g[i]);
+		free(Z[i]);
+	}
+}
+
+/* one batch of random rows, and one of consecutive rows (float32: used in
+ * place), through every kernel that takes each source kind */
+static void twin_case(size_t k, size_t rows, size_t cols, size_t m, bool standardize, uint64_t seed)
 {
 	size_t d = rows * cols, n = m + 17;
 	struct softreg_dataset ds;
 	t_random_dataset(&ds, n, rows, cols, k, seed, false);
 	struct softreg_model *mod = softreg_model_alloc(k, rows, cols);
 	if (standardize)
-		softreg_model_standardize(mod, &ds);
+		softreg_model_standardize(mod, &ds, NULL);
 	t_random_floats(mod->W, k * d, -0.05f, 0.05f, seed + 1);
 	t_random_floats(mod->b, k, -0.5f, 0.5f, seed + 2);
 	uint32_t *rowsel = malloc(m * sizeof(uint32_t));
@@ -51,53 +85,80 @@ static void twin_case(size_t k, size_t rows, size_t cols, size_t m, bool floats,
 	softreg_rng_seed(&rng, seed + 3);
 	for (size_t i = 0; i < m; i++)
 		rowsel[i] = (uint32_t)softreg_rng_below(&rng, n);
-	float *X = malloc(m * d * sizeof(float));
-	uint8_t *y = malloc(m);
-	struct softreg_batch b = {.m = m, .pixels = ds.pixels, .rows = rowsel, .labels = ds.labels};
-	if (floats) { /* the float path: X given, labels in batch order */
-		t_random_floats(X, m * d, -1, 1, seed + 4);
-		for (size_t i = 0; i < m; i++)
-			y[i] = ds.labels[rowsel[i]];
-		b = (struct softreg_batch){.m = m, .X = X, .labels = y};
+	/* the other sources hold the uint8 rows as the model preprocesses them;
+	 * the model then sees them as they are (scale 1) */
+	struct softreg_model *ident = softreg_model_alloc(k, rows, cols);
+	softreg_model_copy(ident, mod);
+	ident->prep = SOFTREG_PREP_SCALE;
+	ident->scale = 1.0f;
+	for (int kind = 0; kind < SOFTREG_SOURCE_KINDS; kind++) {
+		struct softreg_dataset v;
+		const struct softreg_dataset *src = &ds;
+		if (kind != SOFTREG_SOURCE_U8) {
+			t_convert_dataset(&ds, mod, (enum softreg_source_kind)kind, &v);
+			src = &v;
+		}
+		const struct softreg_model *use = kind == SOFTREG_SOURCE_U8 ? mod : ident;
+		for (size_t i = 0; softreg_kernels[i]; i++) {
+			const struct softreg_kernel *kern = softreg_kernels[i];
+			if (kern == &softreg_kernel_naive || !softreg_kernel_takes(kern, (enum softreg_source_kind)kind))
+				continue;
+			char ctx[160];
+			struct softreg_batch b = {.src = &src->x, .y = src->y, .m = m, .rows = rowsel};
+			snprintf(ctx, sizeof(ctx), "%s %s k=%zu d=%zu m=%zu random rows%s", kern->name, kinds[kind], k, d, m,
+				 standardize ? " standardized" : "");
+			twin_batch(kern, use, &b, ctx);
+			b = (struct softreg_batch){.src = &src->x, .y = src->y, .first = 17, .m = m};
+			snprintf(ctx, sizeof(ctx), "%s %s k=%zu d=%zu m=%zu rows 17..%s", kern->name, kinds[kind], k, d, m,
+				 standardize ? " standardized" : "");
+			twin_batch(kern, use, &b, ctx);
+		}
+		if (kind != SOFTREG_SOURCE_U8)
+			t_free_view(&v);
 	}
-	struct softreg_workspace *ws = softreg_workspace_alloc(m, k, d);
-	float *g[2], loss[2];
-	const struct softreg_kernel *kern[2] = {&softreg_kernel_naive, &softreg_kernel_blas};
-	for (int i = 0; i < 2; i++) {
-		g[i] = malloc((k * d + k) * sizeof(float));
-		loss[i] = kern[i]->loss_grad(mod, &b, g[i], g[i] + k * d, ws);
-	}
-	char ctx[128];
-	snprintf(ctx, sizeof(ctx), "k=%zu d=%zu m=%zu %s%s", k, d, m, floats ? "floats" : "gathered",
-		 standardize ? " standardized" : "");
-	CHECK(isfinite(loss[0]) && fabsf(loss[1] - loss[0]) <= 1e-5f * fabsf(loss[0]) + 1e-6f, "%s loss blas %.9g naive %.9g",
-	      ctx, (double)loss[1], (double)loss[0]);
-	compare("dW", g[1], g[0], k * d, ctx);
-	compare("db", g[1] + k * d, g[0] + k * d, k, ctx);
-
-	/* logits: same contract, same tolerance */
-	float *Z[2];
-	for (int i = 0; i < 2; i++) {
-		Z[i] = malloc(m * k * sizeof(float));
-		kern[i]->logits(mod, &b, Z[i], ws);
-	}
-	compare("logits", Z[1], Z[0], m * k, ctx);
-	for (int i = 0; i < 2; i++) {
-		free(g[i]);
-		free(Z[i]);
-	}
-	softreg_workspace_free(ws);
-	free(X);
-	free(y);
 	free(rowsel);
+	softreg_model_free(ident);
+	softreg_model_free(mod);
+	softreg_dataset_free(&ds);
+}
+
+/* every kernel gives the same bits at 1, 2 and 3 threads */
+static void thread_counts(const struct softreg_kernel *kern, enum softreg_source_kind kind)
+{
+	size_t k = 7, rows = 6, cols = 9, d = rows * cols, m = 300;
+	struct softreg_dataset ds, v;
+	t_random_dataset(&ds, m, rows, cols, k, 41, false);
+	struct softreg_model *mod = softreg_model_alloc(k, rows, cols);
+	t_random_floats(mod->W, k * d, -0.05f, 0.05f, 42);
+	t_convert_dataset(&ds, mod, kind, &v);
+	if (kind != SOFTREG_SOURCE_U8)
+		mod->scale = 1.0f;
+	float *g[3];
+	double loss[3];
+	int before = softreg_get_threads();
+	for (int t = 0; t < 3; t++) {
+		softreg_set_threads(t + 1);
+		struct softreg_workspace *ws = softreg_workspace_alloc(kern, m, k, d);
+		struct softreg_batch b = {.src = &v.x, .y = v.y, .m = m};
+		g[t] = malloc((k * d + k) * sizeof(float));
+		loss[t] = kern->loss_grad(mod, &b, g[t], ws);
+		softreg_workspace_free(ws);
+	}
+	softreg_set_threads(before);
+	for (int t = 1; t < 3; t++)
+		CHECK(loss[t] == loss[0] && memcmp(g[t], g[0], (k * d + k) * sizeof(float)) == 0,
+		      "%s on %s: %d threads differ from 1", kern->name, kinds[kind], t + 1);
+	for (int t = 0; t < 3; t++)
+		free(g[t]);
+	t_free_view(&v);
 	softreg_model_free(mod);
 	softreg_dataset_free(&ds);
 }
 
 /* the mean cross-entropy in double, written independently of both kernels */
-static double loss_double(const struct softreg_model *m, const float *X, const uint8_t *y, size_t n)
+static double loss_double(const struct softreg_model *m, const float *X, const uint32_t *y, size_t n)
 {
-	double total = 0, z[256];
+	double total = 0, z[16];
 	for (size_t i = 0; i < n; i++) {
 		double mx = -INFINITY, s = 0;
 		for (size_t j = 0; j < m->k; j++) {
@@ -115,38 +176,47 @@ static double loss_double(const struct softreg_model *m, const float *X, const u
 
 /* central differences in double on the parameters (perturbations kept exact
  * in float by choosing h a power of two) against each kernel's gradient */
-static void finite_differences(const struct softreg_kernel *kern)
+static void finite_differences(const struct softreg_kernel *kern, enum softreg_source_kind kind)
 {
 	size_t k = 4, rows = 3, cols = 5, d = rows * cols, m = 23;
-	struct softreg_dataset ds;
+	struct softreg_dataset ds, v;
 	t_random_dataset(&ds, m, rows, cols, k, 77, false);
 	struct softreg_model *mod = softreg_model_alloc(k, rows, cols);
 	t_random_floats(mod->W, k * d, -1, 1, 5);
 	t_random_floats(mod->b, k, -1, 1, 6);
 	float *X = malloc(m * d * sizeof(float)), *g = malloc((k * d + k) * sizeof(float));
-	struct softreg_batch b = {.m = m, .pixels = ds.pixels, .labels = ds.labels};
-	softreg_gather(mod, &b, X);
-	struct softreg_workspace *ws = softreg_workspace_alloc(m, k, d);
-	float loss = kern->loss_grad(mod, &b, g, g + k * d, ws);
-	CHECK(fabs(loss - loss_double(mod, X, ds.labels, m)) < 1e-5, "%s loss %.9g vs double %.9g", kern->name,
-	      (double)loss, loss_double(mod, X, ds.labels, m));
+	struct softreg_batch b0 = {.src = &ds.x, .m = m};
+	softreg_gather(mod, &b0, X);
+	t_convert_dataset(&ds, mod, kind, &v);
+	if (kind != SOFTREG_SOURCE_U8) /* the converted rows are already preprocessed */
+		mod->scale = 1.0f;
+	if (kind == SOFTREG_SOURCE_F16) /* and rounded: the oracle sees what the kernel sees */
+		softreg_gather(mod, &(struct softreg_batch){.src = &v.x, .m = m}, X);
+	struct softreg_batch b = {.src = kind == SOFTREG_SOURCE_U8 ? &ds.x : &v.x, .y = ds.y, .m = m};
+	struct softreg_workspace *ws = softreg_workspace_alloc(kern, m, k, d);
+	float loss = (float)(kern->loss_grad(mod, &b, g, ws) / (double)m);
+	for (size_t i = 0; i < k * d + k; i++)
+		g[i] /= (float)m;
+	CHECK(fabs(loss - loss_double(mod, X, ds.y, m)) < 1e-5, "%s loss %.9g vs double %.9g", kern->name,
+	      (double)loss, loss_double(mod, X, ds.y, m));
 	const float h = 1.0f / 1024;
 	double worst = 0;
 	for (size_t p = 0; p < k * d + k; p++) {
 		float *param = p < k * d ? &mod->W[p] : &mod->b[p - k * d];
 		float keep = *param;
 		*param = keep + h;
-		double up = loss_double(mod, X, ds.labels, m);
+		double up = loss_double(mod, X, ds.y, m);
 		*param = keep - h;
-		double down = loss_double(mod, X, ds.labels, m);
+		double down = loss_double(mod, X, ds.y, m);
 		*param = keep;
 		double fd = (up - down) / (2.0 * h);
 		double err = fabs(fd - g[p]) / (1e-4 + 1e-3 * fabs(fd));
 		worst = fmax(worst, err);
 		CHECK(err <= 1, "%s parameter %zu: finite difference %.9g, kernel %.9g", kern->name, p, fd, (double)g[p]);
 	}
-	printf("finite differences, %s kernel: %zu parameters, worst error %.2e of tolerance\n", kern->name, k * d + k,
-	       worst);
+	printf("finite differences, %s kernel on %s: %zu parameters, worst error %.2e of tolerance\n", kern->name,
+	       kinds[kind], k * d + k, worst);
+	t_free_view(&v);
 	softreg_workspace_free(ws);
 	free(X);
 	free(g);
@@ -162,12 +232,12 @@ static void softmax_extremes(const struct softreg_kernel *kern)
 		       1e4f, -1e4f, 0.0f,  /* y=1: loss 2e4 */
 		       5.0f, 5.0f, 5.0f,   /* y=2: p = 1/3 each, loss log 3 */
 		       1e30f, 0.0f, 0.0f}; /* y=1: loss 1e30, finite */
-	uint8_t y[4] = {0, 1, 2, 1};
+	uint32_t y[4] = {0, 1, 2, 1};
 	float l[4];
 	for (size_t i = 0; i < m; i++) {
 		float z[3];
 		memcpy(z, Z + 3 * i, sizeof(z));
-		l[i] = kern->softmax_loss(z, &y[i], 1, k);
+		l[i] = (float)kern->softmax_loss(z, &y[i], 1, k);
 		memcpy(Z + 3 * i, z, sizeof(z));
 	}
 	for (size_t i = 0; i < m * k; i++)
@@ -183,24 +253,28 @@ static void softmax_extremes(const struct softreg_kernel *kern)
 	      (double)Z[9], (double)l[3]);
 	/* the whole batch at once gives the mean */
 	float all[12] = {1e4f, -1e4f, -1e4f, 1e4f, -1e4f, 0.0f, 5.0f, 5.0f, 5.0f, 1.0f, 2.0f, 3.0f};
-	float mean = kern->softmax_loss(all, y, m, k);
+	float mean = (float)(kern->softmax_loss(all, y, m, k) / (double)m);
 	CHECK(isfinite(mean) && mean > 5e3f, "%s batch mean loss %g", kern->name, (double)mean);
 }
 
 int main(void)
 {
 	size_t ms[] = {1, 7, 64, 65, 256, 1000};
-	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
-		twin_case(10, 28, 28, ms[i], false, false, 100 + i);
-		twin_case(10, 28, 28, ms[i], true, false, 200 + i);
-	}
-	twin_case(3, 5, 157, 129, false, false, 300); /* odd shapes: d = 785 */
-	twin_case(3, 5, 157, 7, true, false, 301);
-	twin_case(10, 28, 28, 256, false, true, 302);
-	twin_case(2, 1, 1, 1, false, false, 303);
-	finite_differences(&softreg_kernel_naive);
-	finite_differences(&softreg_kernel_blas);
-	softmax_extremes(&softreg_kernel_naive);
-	softmax_extremes(&softreg_kernel_blas);
+	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++)
+		twin_case(10, 28, 28, ms[i], false, 100 + i);
+	twin_case(3, 5, 157, 129, false, 300); /* odd shapes: d = 785 */
+	twin_case(3, 5, 157, 7, false, 301);
+	twin_case(10, 28, 28, 256, true, 302);
+	twin_case(2, 1, 1, 1, false, 303);
+	twin_case(300, 1, 40, 70, false, 304);  /* many classes */
+	twin_case(600, 1, 500, 300, false, 305); /* a large model: long chunks, fewer partial gradients */
+	for (int kind = 0; kind < SOFTREG_SOURCE_KINDS; kind++)
+		for (size_t i = 0; softreg_kernels[i]; i++)
+			if (softreg_kernel_takes(softreg_kernels[i], (enum softreg_source_kind)kind)) {
+				finite_differences(softreg_kernels[i], (enum softreg_source_kind)kind);
+				thread_counts(softreg_kernels[i], (enum softreg_source_kind)kind);
+			}
+	for (size_t i = 0; softreg_kernels[i]; i++)
+		softmax_extremes(softreg_kernels[i]);
 	return t_done("test_kernels");
 }

@@ -26,7 +26,7 @@ static int record(const struct softreg_epoch_info *info, void *user)
 
 static struct softreg_model *defaults(void)
 {
-	struct softreg_model *m = softreg_model_alloc((size_t)train.max_label + 1, train.rows, train.cols);
+	struct softreg_model *m = softreg_model_alloc(10, train.rows, train.cols);
 	struct softreg_params p;
 	softreg_params_default(&p);
 	struct softreg_report rep;
@@ -42,7 +42,7 @@ static struct softreg_model *defaults(void)
  * file order, W -= lr * mean gradient. Test accuracy after each epoch. */
 static void seed_in_double(size_t epochs, size_t B, double lr, double *acc)
 {
-	size_t k = (size_t)train.max_label + 1, d = train.d;
+	size_t k = 10, d = train.d;
 	double *W = calloc(k * d, sizeof(double)), *b = calloc(k, sizeof(double));
 	double *gW = malloc(k * d * sizeof(double)), *gb = malloc(k * sizeof(double)), z[256];
 	for (size_t e = 0; e < epochs; e++) {
@@ -51,7 +51,7 @@ static void seed_in_double(size_t epochs, size_t B, double lr, double *acc)
 			memset(gW, 0, k * d * sizeof(double));
 			memset(gb, 0, k * sizeof(double));
 			for (size_t i = i0; i < i0 + m; i++) {
-				const uint8_t *x = train.pixels + i * d;
+				const uint8_t *x = T_PIXELS(&train) + i * d;
 				double mx = -INFINITY, s = 0;
 				for (size_t j = 0; j < k; j++) {
 					double v = b[j];
@@ -63,7 +63,7 @@ static void seed_in_double(size_t epochs, size_t B, double lr, double *acc)
 				for (size_t j = 0; j < k; j++)
 					s += (z[j] = exp(z[j] - mx));
 				for (size_t j = 0; j < k; j++) {
-					double g = z[j] / s - (j == train.labels[i]);
+					double g = z[j] / s - (j == train.y[i]);
 					for (size_t t = 0; t < d; t++)
 						gW[j * d + t] += g * x[t];
 					gb[j] += g;
@@ -76,7 +76,7 @@ static void seed_in_double(size_t epochs, size_t B, double lr, double *acc)
 		}
 		size_t correct = 0;
 		for (size_t i = 0; i < test.n; i++) {
-			const uint8_t *x = test.pixels + i * d;
+			const uint8_t *x = T_PIXELS(&test) + i * d;
 			size_t best = 0;
 			double bestz = -INFINITY;
 			for (size_t j = 0; j < k; j++) {
@@ -86,7 +86,7 @@ static void seed_in_double(size_t epochs, size_t B, double lr, double *acc)
 				if (v > bestz)
 					bestz = v, best = j;
 			}
-			correct += best == test.labels[i];
+			correct += best == test.y[i];
 		}
 		acc[e] = (double)correct / (double)test.n;
 	}
@@ -98,7 +98,7 @@ static void seed_in_double(size_t epochs, size_t B, double lr, double *acc)
 
 static void seed_preset(void)
 {
-	struct softreg_model *m = softreg_model_alloc((size_t)train.max_label + 1, train.rows, train.cols);
+	struct softreg_model *m = softreg_model_alloc(10, train.rows, train.cols);
 	m->scale = 1.0f; /* raw 0-255 pixels, as the CLI's --preset seed */
 	struct softreg_params p;
 	softreg_params_seed_preset(&p);
@@ -126,12 +126,13 @@ static void seed_preset(void)
 static void real_batches(const struct softreg_model *trained)
 {
 	size_t k = trained->k, d = trained->d, ms[] = {1, 7, 256, 1000};
-	struct softreg_workspace *ws = softreg_workspace_alloc(1000, k, d);
+	struct softreg_workspace *ws0 = softreg_workspace_alloc(&softreg_kernel_naive, 1000, k, d);
+	struct softreg_workspace *ws1 = softreg_workspace_alloc(&softreg_kernel_blas, 1000, k, d);
 	float *g0 = malloc((k * d + k) * sizeof(float)), *g1 = malloc((k * d + k) * sizeof(float));
 	for (size_t i = 0; i < 4; i++) {
-		struct softreg_batch b = {.m = ms[i], .pixels = train.pixels + 12345 * d, .labels = train.labels + 12345};
-		float l0 = softreg_kernel_naive.loss_grad(trained, &b, g0, g0 + k * d, ws);
-		float l1 = softreg_kernel_blas.loss_grad(trained, &b, g1, g1 + k * d, ws);
+		struct softreg_batch b = {.src = &train.x, .y = train.y, .first = 12345, .m = ms[i]};
+		float l0 = (float)(softreg_kernel_naive.loss_grad(trained, &b, g0, ws0) / (double)ms[i]);
+		float l1 = (float)(softreg_kernel_blas.loss_grad(trained, &b, g1, ws1) / (double)ms[i]);
 		double scale = 0;
 		for (size_t j = 0; j < k * d + k; j++)
 			scale = fmax(scale, fabs(g0[j]));
@@ -143,7 +144,8 @@ static void real_batches(const struct softreg_model *trained)
 	}
 	free(g0);
 	free(g1);
-	softreg_workspace_free(ws);
+	softreg_workspace_free(ws0);
+	softreg_workspace_free(ws1);
 }
 
 int main(void)
@@ -158,8 +160,9 @@ int main(void)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	CHECK(train.n == 60000 && test.n == 10000 && train.d == 784 && train.max_label == 9, "not MNIST: %zu %zu %zu",
-	      train.n, test.n, train.d);
+	CHECK(train.n == 60000 && test.n == 10000 && train.d == 784 && t_map_identity(&train) == 10 &&
+		      t_map_identity(&test) == 10,
+	      "not MNIST: %zu %zu %zu", train.n, test.n, train.d);
 	struct softreg_model *m = defaults();
 	real_batches(m);
 	seed_preset();

@@ -9,7 +9,7 @@
 static double train_accuracy(const struct softreg_model *m, const struct softreg_dataset *ds)
 {
 	double acc = -1;
-	softreg_evaluate(m, ds, 0, ds->n, NULL, &acc, NULL, NULL);
+	softreg_evaluate(m, ds, 0, ds->n, NULL, NULL, &acc, NULL, NULL);
 	return acc;
 }
 

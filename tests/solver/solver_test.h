@@ -42,6 +42,8 @@ static int failures;
  * every image are 0 (zero-variance features, like MNIST's border). Labels are
  * drawn uniformly. The same seed gives the same set.
  */
+#define T_PX(ds) ((const uint8_t *)(ds)->x.data)
+
 static inline void synth_dataset(struct softreg_dataset *ds, size_t n, size_t rows, size_t cols, size_t k, int noise,
 			  size_t const_cols, uint64_t seed)
 {
@@ -50,25 +52,26 @@ static inline void synth_dataset(struct softreg_dataset *ds, size_t n, size_t ro
 	size_t d = rows * cols;
 	memset(ds, 0, sizeof(*ds));
 	ds->n = n, ds->rows = rows, ds->cols = cols, ds->d = d;
-	ds->pixels = malloc(n * d);
-	ds->labels = malloc(n);
+	uint8_t *px = malloc(n * d);
+	ds->labels = malloc(n * sizeof(int64_t));
+	ds->y = malloc(n * sizeof(uint32_t));
 	int *tmpl = malloc(k * d * sizeof(int));
-	REQUIRE(ds->pixels && ds->labels && tmpl, "out of memory");
+	REQUIRE(px && ds->labels && ds->y && tmpl, "out of memory");
+	ds->mem_[0] = px;
+	ds->mem_[1] = ds->labels;
+	ds->x = (struct softreg_source){.kind = SOFTREG_SOURCE_U8, .n = n, .d = d, .data = px};
 	for (size_t j = 0; j < k * d; j++)
 		tmpl[j] = (int)softreg_rng_below(&rng, 256);
 	for (size_t i = 0; i < n; i++) {
 		size_t c = (size_t)softreg_rng_below(&rng, k);
-		ds->labels[i] = (uint8_t)c;
+		ds->labels[i] = (int64_t)c;
+		ds->y[i] = (uint32_t)c;
 		for (size_t j = 0; j < d; j++) {
 			int v = tmpl[c * d + j] + (int)softreg_rng_below(&rng, 2 * (uint64_t)noise + 1) - noise;
 			v = v < 0 ? 0 : v > 255 ? 255 : v;
-			ds->pixels[i * d + j] = j % cols < const_cols ? 0 : (uint8_t)v;
+			px[i * d + j] = j % cols < const_cols ? 0 : (uint8_t)v;
 		}
 	}
-	uint8_t mx = 0;
-	for (size_t i = 0; i < n; i++)
-		mx = ds->labels[i] > mx ? ds->labels[i] : mx;
-	ds->max_label = mx;
 	free(tmpl);
 }
 

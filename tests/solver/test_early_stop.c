@@ -62,18 +62,24 @@ static enum softreg_result train(const struct softreg_dataset *ds, size_t nval, 
 int main(void)
 {
 	const size_t ntrain = 200, nval = 20, n = ntrain + nval;
-	struct softreg_dataset ds = {.n = n, .rows = 1, .cols = 1, .d = 1, .max_label = 1};
-	ds.pixels = malloc(n);
-	ds.labels = malloc(n);
-	REQUIRE(ds.pixels && ds.labels, "out of memory");
+	struct softreg_dataset ds = {.n = n, .rows = 1, .cols = 1, .d = 1};
+	uint8_t *px = malloc(n);
+	ds.labels = malloc(n * sizeof(int64_t));
+	ds.y = malloc(n * sizeof(uint32_t));
+	REQUIRE(px && ds.labels && ds.y, "out of memory");
+	ds.mem_[0] = px;
+	ds.mem_[1] = ds.labels;
+	ds.x = (struct softreg_source){.kind = SOFTREG_SOURCE_U8, .n = n, .d = 1, .data = px};
 	for (size_t i = 0; i < ntrain; i++) {
-		ds.labels[i] = (uint8_t)(i % 2);
-		ds.pixels[i] = i % 2 ? 191 : 64;
+		ds.labels[i] = (int64_t)(i % 2);
+		px[i] = i % 2 ? 191 : 64;
 	}
 	for (size_t i = ntrain; i < n; i++) { /* the last nval rows are the validation split */
-		ds.labels[i] = (uint8_t)(i % 2);
-		ds.pixels[i] = i % 2 ? 60 : 45;
+		ds.labels[i] = (int64_t)(i % 2);
+		px[i] = i % 2 ? 60 : 45;
 	}
+	for (size_t i = 0; i < n; i++)
+		ds.y[i] = (uint32_t)ds.labels[i];
 
 	static struct snaps es, full;
 	es.m = softreg_model_alloc(2, 1, 1);
@@ -106,14 +112,14 @@ int main(void)
 	CHECK(rep.val_accuracy == es.val[best], "reported validation accuracy %g, best %g", rep.val_accuracy,
 	      es.val[best]);
 	double acc = -1;
-	softreg_evaluate(es.m, &ds, ntrain, nval, NULL, &acc, NULL, NULL);
+	softreg_evaluate(es.m, &ds, ntrain, nval, NULL, NULL, &acc, NULL, NULL);
 	CHECK(acc == es.val[best], "the kept model scores %g on the validation rows, the best epoch %g", acc,
 	      es.val[best]);
 
 	/* without early stopping, the same epochs end on a worse model: keeping the best is what made the difference */
 	if (train(&ds, nval, rep.epochs_run, 0, &full, &rep_full) == SOFTREG_OK) {
 		double acc_full = -1;
-		softreg_evaluate(full.m, &ds, ntrain, nval, NULL, &acc_full, NULL, NULL);
+		softreg_evaluate(full.m, &ds, ntrain, nval, NULL, NULL, &acc_full, NULL, NULL);
 		CHECK(acc_full < es.val[best], "without early stopping the last model scores %g, not below the best %g",
 		      acc_full, es.val[best]);
 		CHECK(full.count > best && memcmp(full.W[best], es.W[best], sizeof(es.W[best])) == 0,

@@ -18,7 +18,7 @@
 struct oracle {
 	size_t n, d, k, D; /* D = d + 1: features and a constant 1 for the bias */
 	double *X;         /* (n, D) */
-	const uint8_t *y;
+	const uint32_t *y;
 	double l2;
 };
 
@@ -27,11 +27,11 @@ static void oracle_init(struct oracle *o, const struct softreg_model *m, const s
 			double l2)
 {
 	size_t d = m->d, D = d + 1;
-	*o = (struct oracle){.n = n, .d = d, .k = m->k, .D = D, .y = ds->labels, .l2 = l2};
+	*o = (struct oracle){.n = n, .d = d, .k = m->k, .D = D, .y = ds->y, .l2 = l2};
 	float *xf = malloc(n * d * sizeof(float));
 	o->X = malloc(n * D * sizeof(double));
 	REQUIRE(xf && o->X, "out of memory");
-	struct softreg_batch b = {.m = n, .pixels = ds->pixels, .labels = ds->labels};
+	struct softreg_batch b = {.src = &ds->x, .m = n};
 	softreg_gather(m, &b, xf);
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < d; j++)
@@ -207,7 +207,7 @@ static struct softreg_model *run_lbfgs(const struct problem *pb, const struct so
 	struct softreg_model *m = softreg_model_alloc(pb->k, pb->rows, pb->cols);
 	REQUIRE(m, "model");
 	if (pb->standardize)
-		softreg_model_standardize(m, ds);
+		softreg_model_standardize(m, ds, NULL);
 	struct softreg_params p;
 	softreg_params_default(&p);
 	p.solver = SOFTREG_SOLVER_LBFGS;

@@ -13,7 +13,7 @@ static struct softreg_model *trained_model(const struct softreg_dataset *ds, siz
 {
 	struct softreg_model *m = softreg_model_alloc(k, ds->rows, ds->cols);
 	REQUIRE(m, "model");
-	softreg_model_standardize(m, ds);
+	softreg_model_standardize(m, ds, NULL);
 	struct softreg_params p;
 	softreg_params_default(&p);
 	p.solver = SOFTREG_SOLVER_LBFGS;
@@ -33,18 +33,18 @@ int main(void)
 	synth_dataset(&ds, n, rows, cols, k, 100, zero_cols, 7);
 	/* one more constant feature that is not zero: the last pixel is 200 everywhere */
 	for (size_t i = 0; i < n; i++)
-		ds.pixels[i * d + d - 1] = 200;
+		((uint8_t *)ds.mem_[0])[i * d + d - 1] = 200;
 
 	/* 1. mean and 1/std per feature, against a direct computation in double */
 	struct softreg_model *m = softreg_model_alloc(k, rows, cols);
 	REQUIRE(m, "model");
-	softreg_model_standardize(m, &ds);
+	softreg_model_standardize(m, &ds, NULL);
 	CHECK(m->prep == SOFTREG_PREP_STANDARDIZE, "prep is %d", (int)m->prep);
 	for (size_t j = 0; j < d; j++) {
 		double s = 0, sq = 0;
 		for (size_t i = 0; i < n; i++) {
-			s += ds.pixels[i * d + j];
-			sq += (double)ds.pixels[i * d + j] * ds.pixels[i * d + j];
+			s += T_PX(&ds)[i * d + j];
+			sq += (double)T_PX(&ds)[i * d + j] * T_PX(&ds)[i * d + j];
 		}
 		double mean = s / (double)n, var = sq / (double)n - mean * mean;
 		bool constant = j % cols < zero_cols || j == d - 1;
@@ -58,7 +58,7 @@ int main(void)
 	}
 	float *X = malloc(n * d * sizeof(float));
 	REQUIRE(X, "out of memory");
-	struct softreg_batch b = {.m = n, .pixels = ds.pixels, .labels = ds.labels};
+	struct softreg_batch b = {.src = &ds.x, .m = n};
 	softreg_gather(m, &b, X);
 	size_t bad = 0;
 	for (size_t q = 0; q < n * d; q++)
@@ -90,24 +90,25 @@ int main(void)
 	s->prep = SOFTREG_PREP_SCALE;
 	s->scale = 1.0f / 255;
 	for (size_t i = 0; i < n; i++) {
-		softreg_predict_proba(m, ds.pixels + i * d, pm);
-		softreg_predict_proba(l, ds.pixels + i * d, pl);
-		softreg_predict_proba(s, ds.pixels + i * d, ps);
+		REQUIRE(softreg_predict(m, &ds, i, 1, NULL, pm, err) == SOFTREG_OK &&
+				softreg_predict(l, &ds, i, 1, NULL, pl, err) == SOFTREG_OK &&
+				softreg_predict(s, &ds, i, 1, NULL, ps, err) == SOFTREG_OK,
+			"predict: %s", err);
 		differ += memcmp(pm, pl, k * sizeof(float)) != 0;
 		size_t best = 0;
 		for (size_t c = 0; c < k; c++) {
 			scale_differs += fabsf(ps[c] - pl[c]) > 1e-3f;
 			best = pl[c] > pl[best] ? c : best;
 		}
-		agree += best == ds.labels[i];
+		agree += best == ds.y[i];
 	}
 	CHECK(differ == 0, "%zu of %zu images get other probabilities from the loaded model", differ, n);
 	CHECK(scale_differs > 0, "ignoring the standardisation changes nothing: the test would not see it lost");
 
 	/* 3. predict and evaluate (the kernel's gather) apply the same preprocessing */
 	double acc = -1;
-	REQUIRE(softreg_evaluate(l, &ds, 0, n, NULL, &acc, NULL, err) == SOFTREG_OK, "evaluate: %s", err);
-	CHECK((size_t)llround(acc * (double)n) == agree, "evaluate says %.0f correct, predict_proba %zu",
+	REQUIRE(softreg_evaluate(l, &ds, 0, n, NULL, NULL, &acc, NULL, err) == SOFTREG_OK, "evaluate: %s", err);
+	CHECK((size_t)llround(acc * (double)n) == agree, "evaluate says %.0f correct, predict %zu",
 	      acc * (double)n, agree);
 	CHECK(acc > 0.9, "training accuracy %.3f: the model did not learn", acc);
 	printf("standardised model: train accuracy %.3f, %zu images, probabilities identical after load\n", acc, n);
