@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define SR_X86 1
 #endif
@@ -112,9 +113,19 @@ void softreg_f16_to_f32(const uint16_t *in, float *out, size_t n)
 bool sr_cpu_has_f16c(void)
 {
 #ifdef SR_X86
+	/* CPUID leaf 1: ECX bit 29 F16C, bit 28 AVX, bit 27 OSXSAVE (the OS saves
+	 * the AVX registers; XCR0 bits 1-2 say it does) */
 	static int cached = -1; /* the same answer for every thread: a benign race */
-	if (cached < 0)
-		cached = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+	if (cached < 0) {
+		unsigned a, b, c, d;
+		int ok = __get_cpuid(1, &a, &b, &c, &d) && (c >> 29 & 1) && (c >> 28 & 1) && (c >> 27 & 1);
+		if (ok) {
+			unsigned lo, hi;
+			__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+			ok = (lo & 6) == 6;
+		}
+		cached = ok;
+	}
 	return cached == 1;
 #else
 	return false;

@@ -98,6 +98,12 @@ int cmd_eval(int argc, char **argv)
 		runtime_error("%s; model: %s", err, o.model);
 		goto out;
 	}
+	char buf[4096];
+	if (o.data.dir && softreg_dataset_find(o.data.dir, o.split ? "train-labels-idx1-ubyte" : "t10k-labels-idx1-ubyte",
+					      buf, sizeof(buf), NULL) == SOFTREG_OK)
+		what = buf; /* the labels file: where a wrong label is */
+	else if (o.data.test_labels)
+		what = o.data.test_labels;
 	if (data_map(&ds, m->classes, m->k, what))
 		goto out;
 	size_t k = m->k;

@@ -188,7 +188,8 @@ static int check_opts(struct train_opts *o, const struct opt_seen *seen)
 static int make_model(struct train_opts *o, struct softreg_dataset *train, struct softreg_model **m_ret,
 		      struct softreg_train_state **st_ret)
 {
-	char err[SOFTREG_ERRLEN];
+	char err[SOFTREG_ERRLEN], buf[4096];
+	const char *what = data_labels_name(&o->data, 0, buf, sizeof(buf));
 	if (o->resume) {
 		if (softreg_model_load(o->resume, m_ret, st_ret, err))
 			return runtime_error("%s", err);
@@ -197,13 +198,13 @@ static int make_model(struct train_opts *o, struct softreg_dataset *train, struc
 		if ((*st_ret)->epochs_done >= o->p.epochs)
 			return runtime_error("%s: already trained %u epochs; ask for more with --epochs", o->resume,
 					     (*st_ret)->epochs_done);
-		return data_map(train, (*m_ret)->classes, (*m_ret)->k, data_name(&o->data));
+		return data_map(train, (*m_ret)->classes, (*m_ret)->k, what);
 	}
 	int64_t *classes;
 	size_t k;
-	if (softreg_dataset_classes(train, data_name(&o->data), &classes, &k, err))
+	if (softreg_dataset_classes(train, what, &classes, &k, err))
 		return runtime_error("%s", err);
-	int rc = data_map(train, classes, k, data_name(&o->data));
+	int rc = data_map(train, classes, k, what);
 	struct softreg_model *m = rc ? NULL : softreg_model_alloc(k, train->rows, train->cols);
 	*m_ret = m;
 	if (!rc && m) {
@@ -388,7 +389,8 @@ int cmd_train(int argc, char **argv)
 		rc = runtime_error("%s", err);
 		goto out;
 	}
-	if (have_test && (rc = data_map(&test, c.m->classes, c.m->k, o.data.test ? o.data.test : data_name(&o.data))))
+	char buf[4096];
+	if (have_test && (rc = data_map(&test, c.m->classes, c.m->k, data_labels_name(&o.data, 1, buf, sizeof(buf)))))
 		goto out;
 	rc = run(&o, &c, &train, have_test ? &test : NULL, threads, load_s);
 out:

@@ -69,6 +69,16 @@ int data_load_train_test(const char *cmd, const struct data_opts *o, struct soft
 	return rc;
 }
 
+const char *data_labels_name(const struct data_opts *o, int test, char *buf, size_t size)
+{
+	const char *labels = test ? o->test_labels : o->train_labels, *features = test ? o->test : o->train;
+	if (labels || features)
+		return labels ? labels : features;
+	if (softreg_dataset_find(o->dir, test ? "t10k-labels-idx1-ubyte" : "train-labels-idx1-ubyte", buf, size, NULL))
+		snprintf(buf, size, "%s", o->dir);
+	return buf;
+}
+
 int data_map(struct softreg_dataset *ds, const int64_t *classes, size_t k, const char *what)
 {
 	char err[SOFTREG_ERRLEN];

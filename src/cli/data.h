@@ -59,6 +59,11 @@ int data_load_train_test(const char *cmd, const struct data_opts *o, struct soft
 /* Map labels to the class table; prints one error line, returns 0 or EXIT_RUNTIME */
 int data_map(struct softreg_dataset *ds, const int64_t *classes, size_t k, const char *what);
 
+/* the file that holds the training (test 0) or test (1) labels, for
+ * messages: the labels file, the features file (libsvm, CSV), or the IDX
+ * labels file of --data DIR; written into 'buf' */
+const char *data_labels_name(const struct data_opts *o, int test, char *buf, size_t size);
+
 /* a name of the data for messages and JSON: the folder or the training file */
 const char *data_name(const struct data_opts *o);
 

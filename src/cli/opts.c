@@ -60,10 +60,13 @@ static const char *shown(const char *v, char *buf, size_t size)
 	return buf;
 }
 
+/* the flag as the user typed it (an alias, say), for messages */
+static const char *typed;
+
 static int bad(const char *cmd, const struct opt *o, const char *v, const char *what)
 {
 	char buf[80];
-	return fail(cmd, "%s must be %s, got '%s'", o->name, what, shown(v, buf, sizeof(buf)));
+	return fail(cmd, "%s must be %s, got '%s'", typed ? typed : o->name, what, shown(v, buf, sizeof(buf)));
 }
 
 static int set_value(const char *cmd, const struct opt *o, const char *v, void *out)
@@ -159,8 +162,10 @@ int opts_parse(const char *cmd, const char *usage, const struct opt *table, void
 		const char *eq = s[1] == '-' ? strchr(s, '=') : NULL;
 		size_t len = eq ? (size_t)(eq - s) : strlen(s), index;
 		const struct opt *o = find(table, s, len, &index);
+		char name[64];
+		snprintf(name, sizeof(name), "%.*s", (int)(len < 60 ? len : 60), s);
 		if (!o)
-			return fail(cmd, "unknown option '%s'", shown(s, buf, sizeof(buf)));
+			return fail(cmd, "unknown option '%s'", shown(name, buf, sizeof(buf)));
 		seen->given[index] = true;
 		if (o->kind == OPT_FLAG) {
 			if (eq)
@@ -174,7 +179,9 @@ int opts_parse(const char *cmd, const char *usage, const struct opt *table, void
 				return fail(cmd, "%s needs a value", o->name);
 			v = argv[++i];
 		}
+		typed = name;
 		int r = set_value(cmd, o, v, out);
+		typed = NULL;
 		if (r)
 			return r;
 	}

@@ -110,8 +110,8 @@ def data_cases(root):
         ("idx-labels-as-images", I, lab_idx, False, r"expected an image file \(3 dimensions\), found 1"),
         ("idx-images-as-labels", L, img, False, r"expected a label file \(1 dimension\), found 3"),
         ("idx-test-label-too-big", TL, idx([60], tlab[:59] + [5]), False,
-         r"test label 5 is not a class of the training set \(labels 0\.\.2\)"),
-        ("idx-one-class", L, idx([200], [0] * 200), False, r"all labels are 0"),
+         r"row \d+: label 5 is not a class of the training set \(3 classes, 0\.\.2\)"),
+        ("idx-one-class", L, idx([200], [0] * 200), False, r"every label is 0: at least 2 classes are needed"),
         ("idx-size-mismatch", TI, idx([60, 5, 5], (tpx * 2)[:60 * 25]), False,
          r"test images are 5x5, training images 4x4"),
         ("gz-truncated", I, img_gz[: len(img_gz) // 2], True, r"gzip trailer says \d+ \(mod 2\^32\): truncated"),
@@ -143,7 +143,8 @@ def data_cases(root):
 
 # ---- .srm models: the layout of src/model.c (little-endian) ----
 # 0 magic[8] 8 version 12 flags 16 k 20 d 24 rows 28 cols 32 prep 36 scale
-# 40 epochs 44 reserved 48 seed[8] 56 test_accuracy[8] | 64: [mean, inv_std] W b | state | crc
+# 40 epochs 44 reserved 48 seed[8] 56 test_accuracy[8] | 64: classes[k] (int64, version 2)
+# [mean, inv_std] W b | state | crc
 
 
 def reseal(data):
@@ -161,7 +162,7 @@ def model_cases(model_path, root):
     """Corrupt copies of a valid model (k=3, d=16, scale): (name, path, path, reason)."""
     with open(model_path, "rb") as f:
         m = f.read()
-    w0 = 64  # W starts right after the header with the scale preprocessing
+    w0 = 64 + 8 * K  # W starts after the header and the class table with the scale preprocessing
     b0 = w0 + 4 * K * ROWS * COLS
     specs = [
         ("srm-flipped-byte", flip(m, len(m) // 2, 0x10), r"CRC-32 mismatch"),
@@ -171,13 +172,15 @@ def model_cases(model_path, root):
         ("srm-empty", b"", r"too short: 0 bytes"),
         ("srm-header-only", m[:64], r"too short: 64 bytes"),
         ("srm-bad-magic", b"SOFTREF\0" + m[8:], r"bad magic"),
-        ("srm-version-2", put(m, 8, "<I", 2), r"format version 2, this softreg reads version 1"),
+        ("srm-version-3", put(m, 8, "<I", 3), r"format version 3, this softreg reads versions 1 to 2"),
+        ("srm-version-1-with-table", put(m, 8, "<I", 1), r"trailing junk: \d+ bytes, the header implies \d+"),
+        ("srm-classes-unsorted", put(m, 64, "<q", 5), r"class table is not strictly increasing"),
         ("srm-version-0", put(m, 8, "<I", 0), r"format version 0"),
         ("srm-unknown-flags", put(m, 12, "<I", 6), r"unknown flags 0x6"),
         ("srm-huge-k", put(m, 16, "<I", 0x7FFFFFFF), r"bad model dimensions k=2147483647"),
         ("srm-k-1", put(m, 16, "<I", 1), r"bad model dimensions k=1"),
-        ("srm-huge-d", put(put(put(m, 20, "<I", 1 << 27), 24, "<I", 1 << 14), 28, "<I", 1 << 13),
-         r"bad model dimensions k=3 d=134217728"),
+        ("srm-huge-d", put(put(put(m, 20, "<I", 1 << 31), 24, "<I", 1 << 16), 28, "<I", 1 << 15),
+         r"bad model dimensions k=3 d=2147483648"),
         ("srm-d-not-rows-cols", put(m, 24, "<I", 5), r"bad model dimensions k=3 d=16 \(5x4\)"),
         ("srm-bigger-k-than-file", put(m, 16, "<I", 4), r"truncated: \d+ bytes, the header implies \d+"),
         ("srm-unknown-prep", put(m, 32, "<I", 7), r"unknown preprocessing 7"),

@@ -130,8 +130,8 @@ def mismatch_checks(r, root, ok, model, pgm2):
     gen.write_dir(two, files)
     m2 = os.path.join(root, "k2.srm")
     train_model(r, two, m2)
-    r.expect("model-k-below-labels (eval)", ["eval", "--model", m2, "--data", ok], 1, ok,
-             r"label 2 is not one of the model's 2 classes")
+    r.expect("model-k-below-labels (eval)", ["eval", "--model", m2, "--data", ok], 1, os.path.join(ok, gen.STEMS[3]) + ".gz",
+             r"row \d+: label 2 is not a class of the training set \(2 classes, 0\.\.1\)")
     r.expect("model-k-below-labels (resume)", r.train_args(ok, "--resume", m2), 1, m2,
              r"a model, not a checkpoint")
     five = os.path.join(root, "five-by-five")
@@ -139,17 +139,17 @@ def mismatch_checks(r, root, ok, model, pgm2):
     m5 = os.path.join(root, "d25.srm")
     train_model(r, five, m5)
     r.expect("model-d-mismatch (eval)", ["eval", "--model", m5, "--data", ok], 1, ok,
-             r"images have 16 pixels \(4x4\), the model expects 25 \(5x5\)")
+             r"16 features \(4x4\), the model expects 25 \(5x5\)")
     r.expect("model-d-mismatch (predict pgm)", ["predict", "--model", m5, pgm2], 1, pgm2,
              r"image is 4x4, the model expects 5x5")
     idx_path = os.path.join(ok, gen.STEMS[2])
     r.expect("model-d-mismatch (predict idx)", ["predict", "--model", m5, idx_path], 1, idx_path,
-             r"not an IDX image file of 5x5 images")
+             r"16 features \(4x4\), the model expects 25 \(5x5\)")
     ck = os.path.join(root, "ck5.srm")
     rc, _, err = r.run(["train", "--data", five, "--epochs", "1", "--quiet", "--checkpoint", ck])
     if rc == 0:
         r.expect("checkpoint-d-mismatch (resume)", r.train_args(ok, "--resume", ck, "--epochs", "3"), 1, ck,
-                 r"images have 16 pixels \(4x4\), the model expects 25")
+                 r"16 features \(4x4\), the model expects 25")
         with open(ck, "rb") as f:
             data = f.read()
         with open(ck, "wb") as f:
@@ -229,7 +229,7 @@ def flag_cases(ok, out):
         (["--early-stop", "2"], r"--early-stop needs --validation"),
         (["--solver", "lbfgs", "--checkpoint", "c.srm"], r"apply to the SGD solver"),
         (["--preset", "seed", "--standardize"], r"drop --standardize"),
-        (["--validation", "1000"], r"--validation 1000 must be below the 200 training images"),
+        (["--validation", "1000"], r"--validation 1000 must be below the 200 training rows"),
     ]:
         cases.append(("train " + " ".join(args), ["train", "--data", ok, "--out", out] + args, "train", reason))
     for args, reason in [
@@ -243,11 +243,11 @@ def flag_cases(ok, out):
     ]:
         cases.append(("eval " + " ".join(args), ["eval"] + args, "eval", reason))
     for args, reason in [
-        (["--model", "m", "--top", "0", "f"], r"--top must be an integer in \[1, 256\], got '0'"),
-        (["--model", "m", "--top", "257", "f"], r"--top must be"),
+        (["--model", "m", "--top", "0", "f"], r"--top must be an integer in \[1, 65535\], got '0'"),
+        (["--model", "m", "--top", "65536", "f"], r"--top must be"),
         (["--model", "m", "--top", "-1", "f"], r"--top must be"),
         (["--model", "m", "--top", "2.5", "f"], r"--top must be"),
-        (["--model", "m"], r"no image file given"),
+        (["--model", "m"], r"no input file given"),
         (["f"], r"--model MODEL is required"),
         (["--model", "m", "--bogus", "f"], r"unknown option"),
         (["--model", "m", "--json=yes", "f"], r"--json takes no value"),
