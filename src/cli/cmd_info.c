@@ -56,7 +56,15 @@ int cmd_info(int argc, char **argv)
 		json_string(stdout, l2 ? l2 : "");
 		printf(", \"warning\": ");
 		json_string(stdout, note ? note : "");
-		printf("}\n");
+		printf(", \"kernels\": {");
+		for (size_t i = 0; softreg_kernels[i]; i++) {
+			printf("%s\"%s\": [", i ? ", " : "", softreg_kernels[i]->name);
+			for (int kind = 0, n = 0; kind < SOFTREG_SOURCE_KINDS; kind++)
+				if (softreg_kernel_takes(softreg_kernels[i], (enum softreg_source_kind)kind))
+					printf("%s\"%s\"", n++ ? ", " : "", softreg_source_name((enum softreg_source_kind)kind));
+			printf("]");
+		}
+		printf("}}\n");
 	} else {
 		printf("softreg      %s (%s)\n", SOFTREG_VERSION_STRING, SOFTREG_GIT);
 		printf("blas         %s\n", softreg_blas_config());
@@ -67,6 +75,13 @@ int cmd_info(int argc, char **argv)
 		printf("simd         %s\n", feat);
 		printf("env          OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s\n", coretype ? coretype : "(unset)",
 		       l2 ? l2 : "(unset)");
+		for (size_t i = 0; softreg_kernels[i]; i++) {
+			printf("%s %-7s", i ? "            " : "kernels     ", softreg_kernels[i]->name);
+			for (int kind = 0; kind < SOFTREG_SOURCE_KINDS; kind++)
+				if (softreg_kernel_takes(softreg_kernels[i], (enum softreg_source_kind)kind))
+					printf(" %s", softreg_source_name((enum softreg_source_kind)kind));
+			printf("  (%s)\n", softreg_kernels[i]->about);
+		}
 		if (note)
 			fprintf(stderr, "softreg: warning: %s\n", note);
 	}
