@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define SOFTREG_VERSION_STRING "0.1.0"
-#define SOFTREG_ERRLEN 512
+#define SOFTREG_ERRLEN 1024
 
 /* ==== Results ==== */
 
@@ -315,9 +315,9 @@ enum softreg_result softreg_model_standardize(struct softreg_model *m, const str
 					      char *err);
 
 /*
- * softreg_model_save() - write 'm' to 'path' atomically: a temporary file in
- * the same folder, fsync, rename over 'path', fsync the folder. On failure
- * the previous content of 'path' is intact and no temporary file remains.
+ * softreg_model_save() - write 'm' to 'path' atomically (softreg_save_file()).
+ * On failure the previous content of 'path' is intact and no temporary file
+ * remains.
  *
  * The optional 'opt' block (training state for checkpoints; NULL for a plain
  * model) is saved after the model, inside the CRC.
@@ -326,6 +326,23 @@ struct softreg_train_state;
 enum softreg_result softreg_model_save(const struct softreg_model *m,
 				       const struct softreg_train_state *opt,
 				       const char *path, char *err);
+
+/*
+ * softreg_save_file() - write 'len' bytes to 'path' atomically: an unnamed
+ * temporary file in the target's folder, fsync, named, renamed over the
+ * target, the folder synced; the new file keeps the old one's mode (a new
+ * one: 0666 less the umask). A symbolic link is followed (the file it names
+ * is replaced; the link stays). A character device (/dev/null, /dev/stdout)
+ * is written through in place. A folder, FIFO, socket or block device is
+ * refused (SOFTREG_ERR_IO), never replaced. On failure the target is as it
+ * was and no temporary file remains.
+ *
+ * softreg_check_output() - SOFTREG_OK when softreg_save_file() could write
+ * 'path' now (the folder exists and is writable, the target is not refused):
+ * for checking outputs before long work.
+ */
+enum softreg_result softreg_save_file(const char *path, const void *buf, size_t len, char *err);
+enum softreg_result softreg_check_output(const char *path, char *err);
 
 /*
  * softreg_model_load() - read a model written by softreg_model_save().

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <unistd.h>
 #include <strings.h>
 #include <sys/stat.h>
 
@@ -149,14 +150,10 @@ static bool ends_with(const char *s, const char *suffix)
 enum softreg_format softreg_format_detect(const char *path)
 {
 	uint8_t magic[6] = {0};
-	FILE *f = fopen(path, "rb");
-	size_t got = 0;
-	if (f) {
-		struct stat st;
-		if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) /* a FIFO would block */
-			got = fread(magic, 1, sizeof(magic), f);
-		fclose(f);
-	}
+	int fd = sr_open_fd(path, NULL, NULL); /* a FIFO is refused, never waited on */
+	ssize_t got = fd >= 0 ? read(fd, magic, sizeof(magic)) : 0;
+	if (fd >= 0)
+		close(fd);
 	if (got >= 6 && memcmp(magic, "\x93NUMPY", 6) == 0)
 		return SOFTREG_FORMAT_NPY;
 	if (got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b)

@@ -194,12 +194,12 @@ static enum softreg_result read_payload(struct src *s, size_t nbytes, uint8_t **
 static enum softreg_result src_open(struct src *s, uint64_t *size_ret, uint32_t *isize_ret, char *err)
 {
 	const char *path = s->path;
-	s->f = fopen(path, "rb");
-	if (!s->f)
-		return sr_fail(err, SOFTREG_ERR_IO, "%s: %s", path, strerror(errno));
+	size_t fsize;
+	if (sr_open_regular(path, &s->f, &fsize, err))
+		return SOFTREG_ERR_IO;
 	struct stat st;
-	if (fstat(fileno(s->f), &st) != 0 || !S_ISREG(st.st_mode))
-		return sr_fail(err, SOFTREG_ERR_IO, "%s: not a regular file", path);
+	if (fstat(fileno(s->f), &st) != 0)
+		return sr_fail(err, SOFTREG_ERR_IO, "%s: %s", path, strerror(errno));
 	*size_ret = (uint64_t)st.st_size;
 	uint8_t m[2];
 	s->gzip = fread(m, 1, 2, s->f) == 2 && m[0] == 0x1f && m[1] == 0x8b;

@@ -24,6 +24,8 @@ double sr_now(void); /* CLOCK_MONOTONIC, seconds */
 /* fopen 'path' for reading, and its size; an error unless it is a regular file */
 #include <stdio.h>
 enum softreg_result sr_open_regular(const char *path, FILE **f_ret, size_t *size_ret, char *err);
+/* the same as a file descriptor (-1 on failure, 'err' filled); never blocks on a FIFO */
+int sr_open_fd(const char *path, size_t *size_ret, char *err);
 
 /* Kernel internals shared by the kernels and the workspace. */
 struct softreg_workspace {

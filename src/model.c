@@ -530,21 +530,6 @@ enum softreg_result softreg_model_load(const char *path, struct softreg_model **
 	return r;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 enum softreg_result softreg_model_save(const struct softreg_model *m, const struct softreg_train_state *opt,
 				       const char *path, char *err)
 {
@@ -552,41 +537,7 @@ enum softreg_result softreg_model_save(const struct softreg_model *m, const stru
 	uint8_t *buf = srm_encode(m, opt, &len);
 	if (!buf)
 		return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", path);
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 16), *dircopy = strdup(path);
-	if (!tmp || !dircopy) {
-		free(buf);
-		free(tmp);
-		free(dircopy);
-		return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", path);
-	}
-	snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-	enum softreg_result r = SOFTREG_OK;
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		r = sr_fail(err, SOFTREG_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(errno));
-		goto out;
-	}
-	if (write_all(fd, buf, len) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
-		r = sr_fail(err, SOFTREG_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		r = sr_fail(err, SOFTREG_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	/* the rename is durable only once the folder is on disk */
-	int dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-out:
+	enum softreg_result r = softreg_save_file(path, buf, len, err);
 	free(buf);
-	free(tmp);
-	free(dircopy);
 	return r;
 }

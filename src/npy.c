@@ -466,7 +466,7 @@ enum softreg_result softreg_npy_parse(const uint8_t *buf, size_t len, const char
 				      struct softreg_dataset *ds, char *err)
 {
 	memset(ds, 0, sizeof(*ds));
-	struct npy h;
+	struct npy h = {0};
 	enum softreg_result r = parse_header(buf, len, len, name, labels, &h, err);
 	if (r == SOFTREG_OK)
 		r = labels ? load_labels(buf + h.off, &h, name, ds, err)
@@ -509,7 +509,7 @@ enum softreg_result sr_npy_read(const char *path, int labels, struct softreg_dat
 	enum softreg_result r = sr_open_regular(path, &f, &size, err);
 	if (r)
 		return r;
-	struct npy h;
+	struct npy h = {0};
 	r = read_header(f, path, size, labels, &h, err);
 	/* the length was checked against the header, so the mapping holds all
 	 * the data; nothing of it is read here (a file truncated by someone else

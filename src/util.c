@@ -3,20 +3,62 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <zlib.h>
 
+/* One line, whatever the names in it: control bytes (a newline in a file
+ * name) are shown as \n, \t or \xHH, and a message longer than the buffer
+ * loses its middle, not its end, where the reason is. */
 enum softreg_result sr_fail(char *err, enum softreg_result r, const char *fmt, ...)
 {
-	if (err) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, SOFTREG_ERRLEN, fmt, ap);
-		va_end(ap);
+	if (!err)
+		return r;
+	va_list ap, ap2;
+	va_start(ap, fmt);
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	char *full = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (full)
+		vsnprintf(full, (size_t)n + 1, fmt, ap2);
+	va_end(ap2);
+	va_end(ap);
+	if (!full) {
+		snprintf(err, SOFTREG_ERRLEN, "%s (and out of memory for the message)", softreg_result_name(r));
+		return r;
 	}
+	char *clean = malloc(4 * (size_t)n + 1);
+	size_t len = 0;
+	for (const unsigned char *p = (const unsigned char *)full; clean && *p; p++) {
+		if (*p == '\n')
+			len += (size_t)sprintf(clean + len, "\\n");
+		else if (*p == '\t')
+			len += (size_t)sprintf(clean + len, "\\t");
+		else if (*p < 0x20 || *p == 0x7f)
+			len += (size_t)sprintf(clean + len, "\\x%02x", *p);
+		else
+			clean[len++] = (char)*p;
+	}
+	const char *msg = clean ? clean : full;
+	if (clean)
+		clean[len] = '\0';
+	else
+		len = strlen(full);
+	if (len < SOFTREG_ERRLEN) {
+		memcpy(err, msg, len + 1);
+	} else { /* keep the head (the file) and the tail (the reason) */
+		size_t head = SOFTREG_ERRLEN / 3, tail = SOFTREG_ERRLEN - head - 4;
+		memcpy(err, msg, head);
+		memcpy(err + head, "...", 3);
+		memcpy(err + head + 3, msg + len - tail, tail + 1);
+	}
+	free(clean);
+	free(full);
 	return r;
 }
 
@@ -54,18 +96,38 @@ const char *softreg_result_name(enum softreg_result r)
 	return "unknown";
 }
 
+int sr_open_fd(const char *path, size_t *size_ret, char *err)
+{
+	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+	 * writer forever; it is refused below, and a regular file is unaffected */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		sr_fail(err, SOFTREG_ERR_IO, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		sr_fail(err, SOFTREG_ERR_IO, "%s: %s", path, S_ISDIR(st.st_mode) ? "a folder, not a regular file" : "not a regular file");
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (size_ret)
+		*size_ret = (size_t)st.st_size;
+	return fd;
+}
+
 enum softreg_result sr_open_regular(const char *path, FILE **f_ret, size_t *size_ret, char *err)
 {
 	*f_ret = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return sr_fail(err, SOFTREG_ERR_IO, "%s: %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		fclose(f);
-		return sr_fail(err, SOFTREG_ERR_IO, "%s: not a regular file", path);
+	int fd = sr_open_fd(path, size_ret, err);
+	if (fd < 0)
+		return SOFTREG_ERR_IO;
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: %s", path, strerror(errno));
 	}
 	*f_ret = f;
-	*size_ret = (size_t)st.st_size;
 	return SOFTREG_OK;
 }

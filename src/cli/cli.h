@@ -25,6 +25,27 @@ const char *default_data_dir(void);
 /* $SOFTREG_MAX_BYTES or 0 (the library's default) */
 uint64_t max_bytes_from_env(void);
 
+/* An output built in memory and saved atomically (out.c): out_begin() gives
+ * the stream to print to; out_commit() saves it to 'path' (a one-line error
+ * printed; returns EXIT_RUNTIME) and frees it; out_abandon() frees it. */
+struct out_file {
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+FILE *out_begin(struct out_file *o);
+int out_commit(struct out_file *o, const char *path);
+void out_abandon(struct out_file *o);
+/* softreg_save_file() and softreg_model_save() with SIGINT, SIGTERM and SIGHUP
+ * held back until the save is done */
+enum softreg_result save_file(const char *path, const void *buf, size_t len, char *err);
+enum softreg_result save_model(const struct softreg_model *m, const struct softreg_train_state *s, const char *path,
+			       char *err);
+/* Before any work: each of the n output 'paths' (NULL: not asked for) can be
+ * written, and no two name the same file. A usage error names the flag;
+ * returns 0 or EXIT_USAGE. */
+int check_outputs(const char *cmd, const char *const *paths, const char *const *flags, size_t n);
+
 /* json helpers: a string with escapes */
 void json_string(FILE *f, const char *s);
 

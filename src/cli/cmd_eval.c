@@ -76,6 +76,9 @@ int cmd_eval(int argc, char **argv)
 	if (o.data.test_labels && !o.data.test)
 		return usage_error("eval", "--test-labels needs --test FILE");
 	data_defaults(&o.data);
+	const char *outs[] = {o.confusion}, *flags[] = {"--confusion"};
+	if ((rc = check_outputs("eval", outs, flags, 1)))
+		return rc;
 	const struct softreg_kernel *kern = o.kernel ? softreg_kernel_by_name(kernel_names[o.kernel]) : NULL;
 	softreg_set_threads(o.threads);
 	const char *what = o.data.test ? o.data.test : o.data.dir;
@@ -118,9 +121,10 @@ int cmd_eval(int argc, char **argv)
 		goto out;
 	}
 	if (o.confusion) {
-		FILE *f = fopen(o.confusion, "w");
+		struct out_file of;
+		FILE *f = out_begin(&of);
 		if (!f) {
-			runtime_error("%s: cannot write", o.confusion);
+			runtime_error("%s: out of memory", o.confusion);
 			goto out;
 		}
 		fprintf(f, "truth");
@@ -133,10 +137,8 @@ int cmd_eval(int argc, char **argv)
 				fprintf(f, ",%llu", (unsigned long long)conf[i * k + j]);
 			fputc('\n', f);
 		}
-		if (fclose(f) != 0) {
-			runtime_error("%s: write error", o.confusion);
+		if (out_commit(&of, o.confusion))
 			goto out;
-		}
 	}
 	if (o.json) {
 		printf("{\"model\": ");

@@ -61,15 +61,19 @@ int cmd_export(int argc, char **argv)
 	if (!o.model)
 		return usage_error("export", "--model MODEL is required");
 	const char *model_path = o.model, *out = o.out;
+	const char *outs[] = {out}, *flags[] = {"--out"};
+	if ((rc = check_outputs("export", outs, flags, 1)))
+		return rc;
 	int format = o.format;
 	char err[SOFTREG_ERRLEN];
 	struct softreg_model *m;
 	if (softreg_model_load(model_path, &m, NULL, err))
 		return runtime_error("%s", err);
-	FILE *f = out ? fopen(out, "wb") : stdout;
+	struct out_file of = {0};
+	FILE *f = out ? out_begin(&of) : stdout;
 	if (!f) {
 		softreg_model_free(m);
-		return runtime_error("%s: cannot write", out);
+		return runtime_error("%s: out of memory", out);
 	}
 	if (format == 0) {
 		npy(f, m);
@@ -106,13 +110,8 @@ int cmd_export(int argc, char **argv)
 			fprintf(f, "%s%.9g", j ? ", " : "", m->b[j]);
 		fprintf(f, "]}\n");
 	}
-	int bad = ferror(f);
-	if (out)
-		bad |= fclose(f) != 0;
-	else
-		bad |= fflush(f) != 0;
 	softreg_model_free(m);
-	if (bad)
-		return runtime_error("%s: write error", out ? out : "stdout");
-	return EXIT_OK;
+	if (out)
+		return out_commit(&of, out);
+	return EXIT_OK; /* main() checks stdout */
 }

@@ -40,6 +40,9 @@ int cmd_show(int argc, char **argv)
 		return rc;
 	if (!opts_given(table, &seen, "--index"))
 		return usage_error("show", "--index I is required");
+	const char *outs[] = {o.pgm}, *flags[] = {"--pgm"};
+	if ((rc = check_outputs("show", outs, flags, 1)))
+		return rc;
 	const char *dir = o.dir, *pgm = o.pgm;
 	int split = o.split;
 	size_t index = o.index;
@@ -66,15 +69,13 @@ int cmd_show(int argc, char **argv)
 		putchar('\n');
 	}
 	if (pgm) {
-		FILE *f = fopen(pgm, "wb");
-		if (!f || fprintf(f, "P5\n%zu %zu\n255\n", ds.cols, ds.rows) < 0 || fwrite(px, 1, ds.d, f) != ds.d) {
-			if (f)
-				fclose(f);
-			rc = runtime_error("%s: cannot write", pgm);
-			goto out;
+		struct out_file of;
+		FILE *f = out_begin(&of);
+		if (f) {
+			fprintf(f, "P5\n%zu %zu\n255\n", ds.cols, ds.rows);
+			fwrite(px, 1, ds.d, f);
 		}
-		if (fclose(f) != 0)
-			rc = runtime_error("%s: write error", pgm);
+		rc = out_commit(&of, pgm);
 	}
 out:
 	softreg_dataset_free(&ds);

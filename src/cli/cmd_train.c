@@ -91,12 +91,33 @@ static const struct opt table[] = {
 };
 #undef O
 
+/* the signal that asked training to stop (SIGINT, SIGTERM or SIGHUP: batch
+ * schedulers send SIGTERM before they kill); 0 while none has */
 static volatile sig_atomic_t stop_flag;
 
-static void on_sigint(int sig)
+static void on_stop_signal(int sig)
 {
-	(void)sig;
-	stop_flag = 1;
+	stop_flag = sig;
+}
+
+/* SIGINT, SIGTERM and SIGHUP stop training after the current batch (with a
+ * checkpoint when asked for); a second one of them ends the process at once */
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = {0};
+	sa.sa_handler = on_stop_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static void default_stop_signals(void)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 }
 
 /* what the callbacks share */
@@ -124,7 +145,7 @@ static int on_progress(const struct softreg_epoch_info *info, void *user)
 		c->history[c->nhistory++] = *info;
 	if (c->checkpoint) {
 		c->m->epochs = c->state->epochs_done;
-		if (softreg_model_save(c->m, c->state, c->checkpoint, c->ckpt_err)) {
+		if (save_model(c->m, c->state, c->checkpoint, c->ckpt_err)) {
 			c->ckpt_failed = true;
 			return 1; /* stop: the user asked for checkpoints and they fail */
 		}
@@ -282,19 +303,23 @@ static void final_objective(const struct softreg_model *m, const struct softreg_
 		rep->objective = rep->grad_norm = -1;
 }
 
-/* an interrupted run: the checkpoint, when asked for */
-static int interrupted(struct ctx *c, const char *why)
+/* an interrupted run: the checkpoint when asked for, and the metrics of the
+ * epochs that finished; the exit status of the signal (128 + its number) */
+static int interrupted(struct ctx *c, const struct train_opts *o, const char *why)
 {
 	char err[SOFTREG_ERRLEN];
+	int status = 128 + (stop_flag ? (int)stop_flag : SIGINT);
+	if (o->metrics && c->nhistory && metrics_write(o->metrics, c->history, c->nhistory))
+		return EXIT_RUNTIME;
 	if (!c->checkpoint) {
 		fprintf(stderr, "softreg: %s; no checkpoint written (use --checkpoint FILE)\n", why);
-		return EXIT_INTERRUPTED;
+		return status;
 	}
 	c->m->epochs = c->state->epochs_done;
-	if (softreg_model_save(c->m, c->state, c->checkpoint, err))
+	if (save_model(c->m, c->state, c->checkpoint, err))
 		return runtime_error("%s", err);
 	fprintf(stderr, "softreg: %s; checkpoint written to %s\n", why, c->checkpoint);
-	return EXIT_INTERRUPTED;
+	return status;
 }
 
 /* train, then write what was asked for and print the result */
@@ -320,23 +345,17 @@ static int run(struct train_opts *o, struct ctx *c, struct softreg_dataset *trai
 	p->progress = on_progress;
 	p->user = c;
 	p->stop = &stop_flag;
-	struct sigaction sa = {0};
-	sa.sa_handler = on_sigint;
-	sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills at once */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
 	struct softreg_report rep;
 	enum softreg_result r = softreg_train(c->m, train, test, p, c->state, &rep, err);
-	signal(SIGINT, SIG_DFL);
 	if (c->ckpt_failed)
 		return runtime_error("%s", c->ckpt_err);
 	if (r == SOFTREG_ERR_INTERRUPTED)
-		return interrupted(c, err);
+		return interrupted(c, o, err);
 	if (r)
 		return runtime_error("%s", err);
 	if (rep.objective < 0)
 		final_objective(c->m, train, p, &rep);
-	if (o->out && softreg_model_save(c->m, NULL, o->out, err))
+	if (o->out && save_model(c->m, NULL, o->out, err))
 		return runtime_error("%s", err);
 	if (o->metrics && metrics_write(o->metrics, c->history, c->nhistory))
 		return EXIT_RUNTIME;
@@ -365,8 +384,13 @@ int cmd_train(int argc, char **argv)
 	if (rc)
 		return rc == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
 	data_defaults(&o.data);
-	if ((rc = cli_env_check("train")) || (rc = check_opts(&o, &seen)))
+	if ((rc = cli_env_check("train")) || (rc = trace_check_env("train")) || (rc = check_opts(&o, &seen)))
 		return rc;
+	const char *outs[] = {o.out, o.checkpoint, o.metrics, o.trace};
+	const char *flags[] = {"--out", "--checkpoint", "--metrics", "--trace"};
+	if ((rc = check_outputs("train", outs, flags, 4)))
+		return rc;
+	catch_stop_signals(); /* from here on, a signal stops cleanly */
 	int threads = softreg_set_threads(o.threads);
 
 	double t0 = cli_now();
@@ -394,6 +418,7 @@ int cmd_train(int argc, char **argv)
 		goto out;
 	rc = run(&o, &c, &train, have_test ? &test : NULL, threads, load_s);
 out:
+	default_stop_signals();
 	free(c.history);
 	trace_free(&c.tr);
 	softreg_model_free(c.m);

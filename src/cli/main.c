@@ -2,6 +2,8 @@
  * main.c: the softreg program: pick the command, hand it argv. */
 #include "cli.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,9 +38,24 @@ static void prefer_passive_waits(char **argv)
 	execv("/proc/self/exe", argv); /* returns only on failure: go on as we are */
 }
 
+/* What reached stdout: a full device or a closed stdout is an error (exit 1),
+ * not a silent success. */
+static int check_stdout(int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		int e = errno;
+		fprintf(stderr, "softreg: stdout: write error: %s\n", strerror(e ? e : EIO));
+		return rc == EXIT_OK ? EXIT_RUNTIME : rc;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	prefer_passive_waits(argv);
+	/* past a file size limit, write() fails with EFBIG (reported, the
+	 * temporary file removed) instead of the process being killed */
+	signal(SIGXFSZ, SIG_IGN);
 	static const struct {
 		const char *name;
 		int (*fn)(int, char **);
@@ -58,7 +75,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(argv[1], cmds[i].name) == 0)
-			return cmds[i].fn(argc - 1, argv + 1);
+			return check_stdout(cmds[i].fn(argc - 1, argv + 1));
 	fprintf(stderr, "softreg: unknown command '%s' (see softreg --help)\n", argv[1]);
 	return EXIT_USAGE;
 }

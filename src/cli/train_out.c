@@ -6,12 +6,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+uint64_t trace_limit_mb(void)
+{
+	const char *mb = getenv("SOFTREG_TRACE_MB");
+	return mb ? strtoull(mb, NULL, 10) : 512; /* checked by trace_check_env() */
+}
+
+int trace_check_env(const char *cmd)
+{
+	const char *mb = getenv("SOFTREG_TRACE_MB");
+	if (!mb)
+		return 0;
+	bool digits = *mb != '\0' && strlen(mb) <= 7;
+	for (const char *p = mb; digits && *p; p++)
+		digits = *p >= '0' && *p <= '9';
+	if (!digits || strtoull(mb, NULL, 10) < 1)
+		return usage_error(cmd, "$SOFTREG_TRACE_MB must be a whole number of MiB from 1 to 9999999, got '%s'", mb);
+	return 0;
+}
+
 int trace_init(struct trace *t, uint64_t total, size_t k, size_t d)
 {
 	memset(t, 0, sizeof(*t));
 	t->kd1 = k * d + k;
-	const char *mb = getenv("SOFTREG_TRACE_MB");
-	uint64_t limit = (mb && atoll(mb) > 0 ? (uint64_t)atoll(mb) : 512) << 20;
+	uint64_t limit = trace_limit_mb() << 20;
 	uint64_t per = t->kd1 * sizeof(float) + 24;
 	uint64_t fit = limit / per ? limit / per : 1;
 	t->stride = (size_t)((total + fit - 1) / fit);
@@ -58,9 +76,10 @@ int trace_write(const char *path, const struct trace *t, const struct softreg_mo
 {
 	if (t->failed)
 		return runtime_error("%s: the trace overflowed its buffer", path);
-	FILE *f = fopen(path, "w");
+	struct out_file o;
+	FILE *f = out_begin(&o);
 	if (!f)
-		return runtime_error("%s: cannot write the trace", path);
+		return runtime_error("%s: out of memory for the trace", path);
 	fprintf(f, "iteration,epoch,batch_loss,dist_W,dist_b\n");
 	size_t kd = m->k * m->d;
 	for (size_t i = 0; i < t->count; i++) {
@@ -73,22 +92,19 @@ int trace_write(const char *path, const struct trace *t, const struct softreg_mo
 		fprintf(f, "%llu,%u,%.9g,%.9g,%.9g\n", (unsigned long long)t->iteration[i], t->epoch[i], t->loss[i],
 			sqrt(dw), sqrt(db));
 	}
-	if (fclose(f) != 0)
-		return runtime_error("%s: write error", path);
-	return 0;
+	return out_commit(&o, path);
 }
 
 int metrics_write(const char *path, const struct softreg_epoch_info *h, size_t n)
 {
-	FILE *f = fopen(path, "w");
+	struct out_file o;
+	FILE *f = out_begin(&o);
 	if (!f)
-		return runtime_error("%s: cannot write the metrics", path);
+		return runtime_error("%s: out of memory for the metrics", path);
 	fprintf(f, "epoch,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds\n");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%u,%.9g,%.9g,%.9g,%.9g,%.9g,%.6f\n", h[i].epoch,
 			h[i].objective >= 0 ? h[i].objective : h[i].train_loss, h[i].train_accuracy, h[i].test_loss,
 			h[i].test_accuracy, h[i].lr, h[i].seconds);
-	if (fclose(f) != 0)
-		return runtime_error("%s: write error", path);
-	return 0;
+	return out_commit(&o, path);
 }

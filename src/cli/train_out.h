@@ -19,6 +19,10 @@ struct trace {
 /* Room for the snapshots of 'total' iterations of a (k, d) model, within
  * $SOFTREG_TRACE_MB MiB (default 512): every stride-th iteration, and the
  * last. Prints and returns EXIT_RUNTIME when out of memory. */
+/* $SOFTREG_TRACE_MB: a usage error unless unset or a whole number >= 1;
+ * the limit in MiB (default 512) */
+int trace_check_env(const char *cmd);
+uint64_t trace_limit_mb(void);
 int trace_init(struct trace *t, uint64_t total, size_t k, size_t d);
 void trace_free(struct trace *t);
 /* record iteration 'it' when it is one of those kept */
