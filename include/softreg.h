@@ -548,6 +548,14 @@ struct softreg_train_state {
 	float *velocity;      /* (nv), momentum buffer of [W, b] */
 	double best_val;      /* early stopping: best validation accuracy so far */
 	uint32_t since_best;
+	float *best;          /* (nv) early stopping: [W, b] of the best epoch so far; NULL when unused */
+	/* what a resumed run must match (set by softreg_train(); 0 when unknown:
+	 * a version 1 checkpoint) */
+	uint64_t batch;       /* the batch size */
+	uint64_t n_train;     /* training rows (the validation split excluded) */
+	uint64_t seed;        /* the seed the random state came from */
+	uint32_t fingerprint; /* a CRC-32 of the training labels and the start of the features */
+	uint32_t shuffle;     /* 1: shuffled batches */
 };
 
 struct softreg_train_state *softreg_train_state_alloc(size_t k, size_t d);

@@ -16,6 +16,7 @@
 #define SRM_MAGIC "SOFTREG"   /* 8 bytes with its NUL */
 #define SRM_VERSION 2u        /* 2: the class table after the header; 1 (classes 0..k-1) still loads */
 #define SRM_FLAG_STATE 1u     /* a checkpoint: training state follows the model */
+#define SRM_FLAG_BEST 2u      /* a checkpoint holding early stopping's best [W, b] after the momentum */
 #define SRM_HEADER 64u
 #define SRM_MAX_K SOFTREG_MAX_CLASSES
 #define SRM_MAX_D SOFTREG_MAX_FEATURES
@@ -214,6 +215,7 @@ void softreg_train_state_free(struct softreg_train_state *s)
 {
 	if (!s)
 		return;
+	free(s->best);
 	free(s->velocity);
 	free(s);
 }
@@ -280,29 +282,33 @@ static void get_f32s(const uint8_t *p, float *x, size_t n)
 }
 
 #define STATE_FIXED (4 + 4 + 8 + 32 + 8 + 8)
+#define STATE_V2 (8 + 8 + 8 + 4 + 4) /* batch, n_train, seed, fingerprint, shuffle */
 
-/* bytes of a file for (version, k, d, prep, state), the CRC included; k, d
- * are bounded, so this cannot overflow 64 bits */
-static size_t srm_size(uint32_t version, size_t k, size_t d, uint32_t prep, bool state)
+/* bytes of a file for (version, k, d, prep, state, best), the CRC included;
+ * k, d are bounded, so this cannot overflow 64 bits */
+static size_t srm_size(uint32_t version, size_t k, size_t d, uint32_t prep, bool state, bool best)
 {
 	size_t n = SRM_HEADER + 4 * (k * d + k) + 4 + (version >= 2 ? 8 * k : 0);
 	if (prep == SOFTREG_PREP_STANDARDIZE)
 		n += 8 * d;
 	if (state)
-		n += STATE_FIXED + 4 * (k * d + k);
+		n += STATE_FIXED + (version >= 2 ? STATE_V2 : 0) + 4 * (k * d + k);
+	if (best)
+		n += 4 * (k * d + k);
 	return n;
 }
 
 static uint8_t *srm_encode(const struct softreg_model *m, const struct softreg_train_state *s, size_t *len)
 {
-	size_t n = srm_size(SRM_VERSION, m->k, m->d, m->prep, s != NULL);
+	bool best = s && s->best;
+	size_t n = srm_size(SRM_VERSION, m->k, m->d, m->prep, s != NULL, best);
 	struct wbuf w = {malloc(n), 0};
 	if (!w.p)
 		return NULL;
 	memcpy(w.p, SRM_MAGIC, 8);
 	w.len = 8;
 	put_u32(&w, SRM_VERSION);
-	put_u32(&w, s ? SRM_FLAG_STATE : 0);
+	put_u32(&w, (s ? SRM_FLAG_STATE : 0) | (best ? SRM_FLAG_BEST : 0));
 	put_u32(&w, (uint32_t)m->k);
 	put_u32(&w, (uint32_t)m->d);
 	put_u32(&w, (uint32_t)m->rows);
@@ -330,7 +336,14 @@ static uint8_t *srm_encode(const struct softreg_model *m, const struct softreg_t
 		put_f64(&w, s->best_val);
 		put_u32(&w, s->batches_done);
 		put_u32(&w, 0);
+		put_u64(&w, s->batch);
+		put_u64(&w, s->n_train);
+		put_u64(&w, s->seed);
+		put_u32(&w, s->fingerprint);
+		put_u32(&w, s->shuffle);
 		put_f32s(&w, s->velocity, s->nv);
+		if (best)
+			put_f32s(&w, s->best, s->nv);
 	}
 	put_u32(&w, sr_crc32(0, w.p, w.len));
 	*len = w.len;
@@ -348,7 +361,7 @@ static bool all_finite(const float *x, size_t n)
 /* what the 64-byte header says */
 struct srm_header {
 	uint32_t version, k, d, rows, cols, prep;
-	bool state;
+	bool state, best;
 };
 
 /* Magic, version, flags, dimensions and preprocessing of the header 'hdr', and
@@ -366,17 +379,20 @@ static enum softreg_result check_header(const uint8_t *hdr, size_t len, const ch
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: model format version %u, this softreg reads versions 1 to %u",
 			       name, version, SRM_VERSION);
 	h->version = version;
-	if (flags & ~SRM_FLAG_STATE)
+	if (flags & ~(SRM_FLAG_STATE | SRM_FLAG_BEST) || (version < 2 && (flags & SRM_FLAG_BEST)))
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: unknown flags 0x%x", name, flags);
+	if ((flags & SRM_FLAG_BEST) && !(flags & SRM_FLAG_STATE))
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: flags 0x%x: a best model without a training state", name, flags);
 	h->k = get_u32(hdr + 16), h->d = get_u32(hdr + 20), h->rows = get_u32(hdr + 24);
 	h->cols = get_u32(hdr + 28), h->prep = get_u32(hdr + 32);
 	h->state = flags & SRM_FLAG_STATE;
+	h->best = flags & SRM_FLAG_BEST;
 	if (h->k < 2 || h->k > SRM_MAX_K || h->d == 0 || h->d > SRM_MAX_D || (uint64_t)h->rows * h->cols != h->d)
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: bad model dimensions k=%u d=%u (%ux%u)", name, h->k, h->d,
 			       h->rows, h->cols);
 	if (h->prep > SOFTREG_PREP_STANDARDIZE)
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: unknown preprocessing %u", name, h->prep);
-	size_t want = srm_size(h->version, h->k, h->d, h->prep, h->state);
+	size_t want = srm_size(h->version, h->k, h->d, h->prep, h->state, h->best);
 	if (len != want)
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: %s: %zu bytes, the header implies %zu", name,
 			       len < want ? "truncated" : "trailing junk", len, want);
@@ -399,7 +415,7 @@ static enum softreg_result check_values(const struct softreg_model *m, const str
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: a reserved field is not zero", name);
 	bool finite = isfinite(m->scale) && all_finite(m->W, m->k * m->d) && all_finite(m->b, m->k) &&
 		      (m->prep != SOFTREG_PREP_STANDARDIZE || (all_finite(m->mean, m->d) && all_finite(m->inv_std, m->d))) &&
-		      (!s || all_finite(s->velocity, s->nv));
+		      (!s || all_finite(s->velocity, s->nv)) && (!s || !s->best || all_finite(s->best, s->nv));
 	if (!finite)
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: the model holds non-finite values", name);
 	for (size_t c = 1; c < m->k; c++)
@@ -409,6 +425,8 @@ static enum softreg_result check_values(const struct softreg_model *m, const str
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: an accuracy is not a fraction in [0, 1] (or -1)", name);
 	/* xoshiro256** never leaves the all-zero state: its draws would be 0
 	 * forever, and a rejection sampler over them would never end */
+	if (s && s->shuffle > 1)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: the shuffle flag is %u, not 0 or 1", name, s->shuffle);
 	if (s && (s->rng.s[0] | s->rng.s[1] | s->rng.s[2] | s->rng.s[3]) == 0)
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: the random generator's state is all zeros", name);
 	return SOFTREG_OK;
@@ -450,7 +468,18 @@ static const uint8_t *decode(const uint8_t *buf, const struct srm_header *h, str
 			s->rng.s[i] = get_u64(p + 16 + 8 * i);
 		s->best_val = get_f64(p + 48);
 		s->batches_done = get_u32(p + 56);
-		get_f32s(p + STATE_FIXED, s->velocity, s->nv);
+		const uint8_t *q = p + STATE_FIXED;
+		if (h->version >= 2) {
+			s->batch = get_u64(q);
+			s->n_train = get_u64(q + 8);
+			s->seed = get_u64(q + 16);
+			s->fingerprint = get_u32(q + 24);
+			s->shuffle = get_u32(q + 28);
+			q += STATE_V2;
+		}
+		get_f32s(q, s->velocity, s->nv);
+		if (s->best)
+			get_f32s(q + 4 * s->nv, s->best, s->nv);
 	}
 	return p;
 }
@@ -471,6 +500,10 @@ enum softreg_result softreg_model_parse(const uint8_t *buf, size_t len, const ch
 
 	struct softreg_model *m = softreg_model_alloc(h.k, h.rows, h.cols);
 	struct softreg_train_state *s = h.state ? softreg_train_state_alloc(h.k, h.d) : NULL;
+	if (s && h.best && !(s->best = malloc(s->nv * sizeof(float)))) {
+		softreg_train_state_free(s);
+		s = NULL;
+	}
 	if (!m || (h.state && !s)) {
 		softreg_model_free(m);
 		softreg_train_state_free(s);

@@ -101,7 +101,6 @@ struct sgd_ctx {
 	struct softreg_workspace *ws, *eval_ws, *test_ws; /* test_ws may be eval_ws */
 	float *grad;              /* (k*d + k) */
 	uint32_t *perm;           /* (n) */
-	struct softreg_model *best;
 };
 
 /* update [W, b] with the mean gradient g * inv (g is the batch's sum):
@@ -202,8 +201,10 @@ static enum softreg_result sgd(struct sgd_ctx *c, struct softreg_train_state *st
 			if (info.val_accuracy > st->best_val) {
 				st->best_val = info.val_accuracy;
 				st->since_best = 0;
-				if (c->best)
-					softreg_model_copy(c->best, m);
+				if (st->best) { /* kept in the state, so that a checkpoint carries it */
+					memcpy(st->best, m->W, k * d * sizeof(float));
+					memcpy(st->best + k * d, m->b, k * sizeof(float));
+				}
 			} else {
 				st->since_best++;
 				stop_early = p->early_stop && st->since_best >= p->early_stop;
@@ -217,6 +218,50 @@ static enum softreg_result sgd(struct sgd_ctx *c, struct softreg_train_state *st
 		if (p->stop && *p->stop && !last)
 			return sr_fail(err, SOFTREG_ERR_INTERRUPTED, "interrupted after epoch %u", e);
 	}
+	return SOFTREG_OK;
+}
+
+/* a CRC-32 of the training labels and of the start of the features: cheap,
+ * and different for other data of the same shape */
+static uint32_t fingerprint(const struct softreg_dataset *ds, size_t n)
+{
+	const struct softreg_source *s = &ds->x;
+	uint32_t crc = sr_crc32(0, ds->y, n * sizeof(uint32_t));
+	size_t cap = (size_t)1 << 20;
+	if (s->kind == SOFTREG_SOURCE_CSR) {
+		size_t nnz = (size_t)s->indptr[n];
+		nnz = nnz < cap / 4 ? nnz : cap / 4;
+		crc = sr_crc32(crc, s->indices, nnz * sizeof(uint32_t));
+		return sr_crc32(crc, s->values, nnz * sizeof(float));
+	}
+	size_t elem = s->kind == SOFTREG_SOURCE_U8 ? 1 : s->kind == SOFTREG_SOURCE_F16 ? 2 : 4;
+	size_t bytes = n * s->d * elem;
+	return sr_crc32(crc, s->data, bytes < cap ? bytes : cap);
+}
+
+/* A checkpoint continues only the run that wrote it: the same batch size,
+ * shuffling, seed, training rows and data. (A version 1 checkpoint, batch 0,
+ * recorded none of these.) */
+static enum softreg_result check_resume(const struct softreg_train_state *st, const struct softreg_params *p,
+					const struct softreg_dataset *train, size_t n, char *err)
+{
+	if (st->batch == 0)
+		return SOFTREG_OK;
+	if (st->batch != p->batch)
+		return sr_fail(err, SOFTREG_ERR_MISMATCH, "the checkpoint was made with --batch %llu, not %zu",
+			       (unsigned long long)st->batch, p->batch);
+	if (st->shuffle != (p->shuffle != 0))
+		return sr_fail(err, SOFTREG_ERR_MISMATCH, "the checkpoint was made %s --no-shuffle",
+			       st->shuffle ? "without" : "with");
+	if (st->seed != p->seed)
+		return sr_fail(err, SOFTREG_ERR_MISMATCH, "the checkpoint was made with --seed %llu, not %llu",
+			       (unsigned long long)st->seed, (unsigned long long)p->seed);
+	if (st->n_train != n)
+		return sr_fail(err, SOFTREG_ERR_MISMATCH,
+			       "the checkpoint was made on %llu training rows, not %zu (other data or --validation)",
+			       (unsigned long long)st->n_train, n);
+	if (st->fingerprint != fingerprint(train, n))
+		return sr_fail(err, SOFTREG_ERR_MISMATCH, "the checkpoint was made on other training data of the same shape");
 	return SOFTREG_OK;
 }
 
@@ -272,9 +317,29 @@ enum softreg_result softreg_train(struct softreg_model *m, const struct softreg_
 				       state->batches_done, batches, B);
 		}
 	}
-	if (state->epochs_done == 0 && state->batches_done == 0 && state->iterations == 0)
+	bool fresh = state->epochs_done == 0 && state->batches_done == 0 && state->iterations == 0;
+	r = fresh ? SOFTREG_OK : check_resume(state, p, train, n, err);
+	if (r) {
+		softreg_train_state_free(own);
+		return r;
+	}
+	if (fresh) {
 		softreg_rng_seed(&state->rng, p->seed);
-	m->seed = p->seed;
+		state->batch = p->batch;
+		state->n_train = n;
+		state->seed = p->seed;
+		state->shuffle = p->shuffle != 0;
+		state->fingerprint = fingerprint(train, n);
+	}
+	if (p->early_stop && !state->best) { /* the best so far: the start (or a version 1 checkpoint's model) */
+		if (!(state->best = malloc((k * d + k) * sizeof(float)))) {
+			softreg_train_state_free(own);
+			return sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory");
+		}
+		memcpy(state->best, m->W, k * d * sizeof(float));
+		memcpy(state->best + k * d, m->b, k * sizeof(float));
+	}
+	m->seed = state->seed ? state->seed : p->seed; /* the seed the random state came from */
 
 	if (p->solver == SOFTREG_SOLVER_LBFGS) {
 		r = sr_train_lbfgs(m, train, n, test, p, kern, test_kern, state, rep, err);
@@ -286,19 +351,16 @@ enum softreg_result softreg_train(struct softreg_model *m, const struct softreg_
 		c.test_ws = test && test_kern != kern ? softreg_workspace_alloc(test_kern, sr_eval_rows(k), k, d) : c.eval_ws;
 		c.grad = malloc((k * d + k) * sizeof(float));
 		c.perm = p->shuffle ? malloc(n * sizeof(uint32_t)) : NULL;
-		if (p->early_stop)
-			c.best = softreg_model_alloc(k, m->rows, m->cols);
-		if (!c.ws || !c.eval_ws || !c.test_ws || !c.grad || (p->shuffle && !c.perm) || (p->early_stop && !c.best)) {
+		if (!c.ws || !c.eval_ws || !c.test_ws || !c.grad || (p->shuffle && !c.perm)) {
 			r = sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory for training a %zu x %zu model (batch %zu: %zu bytes "
 				    "of workspace, %zu of gradient)", k, d, B, softreg_workspace_bytes(kern, B, k, d),
 				    (k * d + k) * sizeof(float));
 		} else {
-			if (c.best)
-				softreg_model_copy(c.best, m);
 			r = sgd(&c, state, rep, err);
-			if (r == SOFTREG_OK && c.best && state->best_val >= 0) {
+			if (r == SOFTREG_OK && state->best && state->best_val >= 0) {
 				/* early stopping keeps the best epoch's model */
-				softreg_model_copy(m, c.best);
+				memcpy(m->W, state->best, k * d * sizeof(float));
+				memcpy(m->b, state->best + k * d, k * sizeof(float));
 				if (test)
 					sr_evaluate_ws(m, test, 0, test->n, NULL, &rep->test_accuracy, &rep->test_loss,
 						       c.test_ws);
@@ -311,7 +373,6 @@ enum softreg_result softreg_train(struct softreg_model *m, const struct softreg_
 		softreg_workspace_free(c.eval_ws);
 		free(c.grad);
 		free(c.perm);
-		softreg_model_free(c.best);
 	}
 	rep->iterations = state->iterations;
 	m->epochs = state->epochs_done;

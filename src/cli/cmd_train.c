@@ -219,6 +219,14 @@ static int make_model(struct train_opts *o, struct softreg_dataset *train, struc
 		if ((*st_ret)->epochs_done >= o->p.epochs)
 			return runtime_error("%s: already trained %u epochs; ask for more with --epochs", o->resume,
 					     (*st_ret)->epochs_done);
+		const struct softreg_model *m = *m_ret;
+		if ((m->prep == SOFTREG_PREP_STANDARDIZE) != o->standardize)
+			return runtime_error("%s: the checkpoint was made %s --standardize", o->resume,
+					     o->standardize ? "without" : "with");
+		if (train->x.kind == SOFTREG_SOURCE_U8 && m->prep == SOFTREG_PREP_SCALE &&
+		    (m->scale == 1.0f) != o->seed_preset)
+			return runtime_error("%s: the checkpoint was made %s --preset seed", o->resume,
+					     o->seed_preset ? "without" : "with");
 		return data_map(train, (*m_ret)->classes, (*m_ret)->k, what);
 	}
 	int64_t *classes;

@@ -207,14 +207,18 @@ def checkpoint_cases(ckpt_path, root):
     with open(ckpt_path, "rb") as f:
         c = f.read()
     k, d = struct.unpack_from("<2I", c, 16)
-    st = len(c) - 4 - (64 + 4 * (k * d + k))  # the state: 64 bytes, then the velocity
+    # the state: 64 fixed bytes, 32 of what a resume must match (version 2), then the velocity
+    st = len(c) - 4 - (64 + 32 + 4 * (k * d + k))
     specs = [
         ("ckpt-rng-all-zeros", reseal(c[:st + 16] + bytes(32) + c[st + 48:]),
          r"random generator's state is all zeros"),
         ("ckpt-best-val-7", put(c, st + 48, "<d", 7.0), r"accuracy is not a fraction"),
         ("ckpt-reserved", put(c, st + 60, "<I", 9), r"reserved field is not zero"),
-        ("ckpt-nan-velocity", put(c, st + 64 + 8, "<f", float("nan")), r"non-finite"),
+        ("ckpt-shuffle-2", put(c, st + 64 + 28, "<I", 2), r"the shuffle flag is 2, not 0 or 1"),
+        ("ckpt-nan-velocity", put(c, st + 96 + 8, "<f", float("nan")), r"non-finite"),
         ("ckpt-no-state-flag", put(c, 12, "<I", 0), r"trailing junk"),
+        ("ckpt-best-without-state", put(c, 12, "<I", 2), r"a best model without a training state"),
+        ("ckpt-best-flag-no-data", put(c, 12, "<I", 3), r"truncated"),
         ("ckpt-truncated-state", reseal(c[:st + 40] + c[-4:]), r"truncated"),
     ]
     os.makedirs(root, exist_ok=True)
