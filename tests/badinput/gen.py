@@ -280,3 +280,105 @@ def main(argv):
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv))
+
+
+# ---- .npy, libsvm and CSV: the readers of users' own data ----
+
+def npy(arr_bytes, descr, shape, version=1, fortran=False):
+    """An .npy file: the header dict padded to a multiple of 64 bytes."""
+    shape_s = "(%s)" % ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "")
+    if len(shape) == 1:
+        shape_s = "(%d,)" % shape[0]
+    d = "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }" % (descr, "True" if fortran else "False", shape_s)
+    lenfmt = "<H" if version == 1 else "<I"
+    pre = 10 if version == 1 else 12
+    pad = (64 - (pre + len(d) + 1) % 64) % 64
+    h = d + " " * pad + "\n"
+    return b"\x93NUMPY" + bytes([version, 0]) + struct.pack(lenfmt, len(h)) + h.encode() + arr_bytes
+
+
+def format_files(root):
+    """Valid small files of every format (20 rows, 16 features, 3 classes)."""
+    os.makedirs(root, exist_ok=True)
+    n, d = 20, 16
+    xs = [[((i * 7 + j * 3) % 11) / 10.0 for j in range(d)] for i in range(n)]
+    ys = [i % 3 for i in range(n)]
+    files = {}
+
+    def write(name, data):
+        p = os.path.join(root, name)
+        with open(p, "wb" if isinstance(data, bytes) else "w") as f:
+            f.write(data)
+        files[name] = p
+
+    write("x.npy", npy(b"".join(struct.pack("<f", v) for r in xs for v in r), "<f4", (n, d)))
+    write("y.npy", npy(b"".join(struct.pack("<q", y) for y in ys), "<i8", (n,)))
+    write("ok.svm", "".join("%d %s\n" % (y, " ".join("%d:%g" % (j + 1, v) for j, v in enumerate(r) if v))
+                            for r, y in zip(xs, ys)))
+    write("ok.csv", "label," + ",".join("f%d" % j for j in range(d)) + "\n" +
+          "".join("%d,%s\n" % (y, ",".join("%g" % v for v in r)) for r, y in zip(xs, ys)))
+    return files, xs, ys
+
+
+def format_cases(root):
+    """Malformed .npy, libsvm and CSV files: (name, features, labels or None, bad file, reason)."""
+    ok, xs, ys = format_files(os.path.join(root, "ok"))
+    n, d = len(xs), len(xs[0])
+    bad_root = os.path.join(root, "bad")
+    os.makedirs(bad_root, exist_ok=True)
+    f32 = b"".join(struct.pack("<f", v) for r in xs for v in r)
+    i64 = b"".join(struct.pack("<q", y) for y in ys)
+    nan_row = bytearray(f32)
+    struct.pack_into("<f", nan_row, 4 * (2 * d + 5), float("nan"))
+    specs = [  # (name, as features (True) or labels, bytes, reason)
+        ("npy-truncated-header", True, npy(f32, "<f4", (n, d))[:30], r"truncated"),
+        ("npy-bad-magic", True, b"\x93NUMPZ" + npy(f32, "<f4", (n, d))[6:], r"not an \.npy file|magic"),
+        ("npy-shape-vs-size", True, npy(f32, "<f4", (n + 5, d)), r"truncated|bytes"),
+        ("npy-trailing-junk", True, npy(f32 + b"xxxx", "<f4", (n, d)), r"trailing"),
+        ("npy-fortran", True, npy(f32, "<f4", (d, n), fortran=True), r"Fortran"),
+        ("npy-complex", True, npy(f32 + f32, "<c8", (n, d)), r"dtype '<c8' is not supported"),
+        ("npy-3d", True, npy(f32, "<f4", (n, 4, 4)), r"2-D"),
+        ("npy-nan", True, npy(bytes(nan_row), "<f4", (n, d)), r"row 3 holds a NaN or infinite"),
+        ("npy-bad-dict", True, npy(f32, "<f4", (n, d)).replace(b"'shape'", b"'shapf'"), r"shapf|key"),
+        ("npy-float-labels", False, npy(b"".join(struct.pack("<f", y) for y in ys), "<f4", (n,)),
+         r"labels must be integers"),
+        ("npy-labels-count", False, npy(i64[:-8], "<i8", (n - 1,)), r"19 labels for 20 rows"),
+    ]
+    cases = []
+    for name, feats, data, reason in specs:
+        p = os.path.join(bad_root, name + ".npy")
+        with open(p, "wb") as f:
+            f.write(data)
+        if feats:
+            cases.append((name, p, ok["y.npy"], p, reason))
+        else:
+            cases.append((name, ok["x.npy"], p, p, reason))
+    good_svm = open(ok["ok.svm"]).read().splitlines()
+    svm_specs = [  # (name, line 3 replaced by, reason)
+        ("svm-index-order", "1 3:1 2:1", r"line 3: .*index 2 .*not greater|line 3: .*increasing"),
+        ("svm-no-colon", "1 3 4:1", r"line 3: no ':' after the index"),
+        ("svm-bad-value", "1 3:abc", r"line 3: the value 'abc' of index 3 is not a number"),
+        ("svm-nan-value", "1 3:nan", r"line 3: the value 'nan' of index 3 is not a finite"),
+        ("svm-fractional-label", "1.5 3:1", r"line 3: .*label"),
+        ("svm-index-zero", "1 0:1", r"line 3: .*index"),
+        ("svm-bad-label", "abc 3:1", r"line 3: .*label"),
+    ]
+    for name, line, reason in svm_specs:
+        p = os.path.join(bad_root, name + ".svm")
+        with open(p, "w") as f:
+            f.write("\n".join(good_svm[:2] + [line] + good_svm[3:]) + "\n")
+        cases.append((name, p, None, p, reason))
+    good_csv = open(ok["ok.csv"]).read().splitlines()
+    csv_specs = [  # (name, line 4 replaced by, reason)
+        ("csv-wrong-width", "1,0.5,0.5", r"line 4: 3 fields"),
+        ("csv-empty-field", "1," + ",".join(["0.5"] * (d - 2)) + ",,0.5", r"line 4: .*empty"),
+        ("csv-nan", "1," + ",".join(["nan"] * d), r"line 4: field 2: 'nan' is not a finite"),
+        ("csv-fractional-label", "1.5," + ",".join(["0.5"] * d), r"line 4: .*label"),
+        ("csv-text", "1," + ",".join(["x"] * d), r"line 4: field 2: 'x' is not a number"),
+    ]
+    for name, line, reason in csv_specs:
+        p = os.path.join(bad_root, name + ".csv")
+        with open(p, "w") as f:
+            f.write("\n".join(good_csv[:3] + [line] + good_csv[4:]) + "\n")
+        cases.append((name, p, None, p, reason))
+    return ok, cases

@@ -5,7 +5,8 @@
 usage: test_badinput.py [--keep] [SOFTREG]
 
 Runs the real program ($SOFTREG, or the argument) on every malformed file that
-gen.py builds (IDX raw and gzip, .srm models, PGM images) and on malformed flags.
+gen.py builds (IDX raw and gzip, .srm models, PGM images, .npy, libsvm and CSV
+files) and on malformed flags.
 For each case it asserts the exit status (1 for a bad file, 2 for a bad flag), that
 stderr is exactly one line `softreg: FILE: reason` naming the file and matching the
 expected reason, and that train wrote no model, checkpoint or metrics file. Prints
@@ -283,6 +284,28 @@ def flag_checks(r, ok):
              r"more than the limit of 1000 bytes", env={"SOFTREG_MAX_BYTES": "1000"})
 
 
+def format_checks(r, root):
+    """.npy, libsvm and CSV: valid files train; each malformed one is one line naming it"""
+    ok, cases = gen.format_cases(root)
+    r.expect_ok("control-train-npy", ["train", "--train", ok["x.npy"], "--train-labels", ok["y.npy"], "--quiet"])
+    r.expect_ok("control-train-libsvm", ["train", "--train", ok["ok.svm"], "--quiet"])
+    r.expect_ok("control-train-csv", ["train", "--train", ok["ok.csv"], "--quiet"])
+    for name, feats, labels, bad, reason in cases:
+        args = ["train", "--train", feats, "--out", r.out, "--metrics", r.csv, "--quiet"]
+        if labels:
+            args += ["--train-labels", labels]
+        r.expect(name + " (train)", args, 1, bad, reason)
+        if bad == feats:
+            test_args = ["train", "--train", ok["ok.csv"], "--test", feats, "--quiet"]
+            if feats.endswith(".npy"):
+                test_args = ["train", "--train", ok["x.npy"], "--train-labels", ok["y.npy"], "--test", feats,
+                             "--test-labels", ok["y.npy"], "--quiet"]
+            elif feats.endswith(".svm"):
+                test_args = ["train", "--train", ok["ok.svm"], "--test", feats, "--quiet"]
+            r.expect(name + " (test)", test_args, 1, bad, reason)
+    return len(cases)
+
+
 def main(argv):
     keep = "--keep" in argv
     args = [a for a in argv[1:] if a != "--keep"]
@@ -315,9 +338,10 @@ def main(argv):
     pgm_checks(r, pgm_cases, model)
     mismatch_checks(r, tmp, ok, model, pgm2)
     n_ckpt = checkpoint_checks(r, tmp, ok)
+    n_formats = format_checks(r, os.path.join(tmp, "formats"))
     flag_checks(r, ok)
 
-    files = len(data_cases) + len(model_cases) + len(pgm_cases) + n_ckpt
+    files = len(data_cases) + len(model_cases) + len(pgm_cases) + n_ckpt + n_formats
     print("badinput: %d malformed files, %d checks passed, %d failed" % (files, r.passed, len(r.failed)))
     if r.failed or keep:
         print("badinput: files kept in " + tmp)
