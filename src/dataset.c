@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <limits.h>
 #include <unistd.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -70,10 +71,12 @@ enum softreg_result softreg_dataset_find(const char *dir, const char *stem, char
 {
 	struct stat st;
 	int n = snprintf(path, size, "%s/%s", dir, stem);
-	if (n > 0 && (size_t)n < size && stat(path, &st) == 0)
+	if (n < 0 || (size_t)n >= size)
+		return sr_fail(err, SOFTREG_ERR_IO, "%s/%s: %s", dir, stem, strerror(ENAMETOOLONG));
+	if (stat(path, &st) == 0 || errno != ENOENT) /* a symlink loop, say: the reader says why */
 		return SOFTREG_OK;
 	n = snprintf(path, size, "%s/%s.gz", dir, stem);
-	if (n > 0 && (size_t)n < size && stat(path, &st) == 0)
+	if (n > 0 && (size_t)n < size && (stat(path, &st) == 0 || errno != ENOENT))
 		return SOFTREG_OK;
 	return sr_fail(err, SOFTREG_ERR_IO, "%s/%s[.gz]: no such file (fetch the data with scripts/fetch-mnist)",
 		       dir, stem);
@@ -82,16 +85,20 @@ enum softreg_result softreg_dataset_find(const char *dir, const char *stem, char
 enum softreg_result softreg_dataset_load_split(const char *dir, const char *prefix, uint64_t max_bytes,
 					       struct softreg_dataset *ds, char *err)
 {
-	char stem[2][128], path[2][4096];
+	char stem[2][128];
 	memset(ds, 0, sizeof(*ds));
 	snprintf(stem[0], sizeof(stem[0]), "%s-images-idx3-ubyte", prefix);
 	snprintf(stem[1], sizeof(stem[1]), "%s-labels-idx1-ubyte", prefix);
-	for (int i = 0; i < 2; i++) {
-		enum softreg_result r = softreg_dataset_find(dir, stem[i], path[i], sizeof(path[i]), err);
-		if (r)
-			return r;
-	}
-	return softreg_dataset_load(path[0], path[1], max_bytes, ds, err);
+	char *path = malloc(2 * PATH_MAX); /* off the stack: a small stack limit must not crash */
+	if (!path)
+		return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", dir);
+	enum softreg_result r = SOFTREG_OK;
+	for (int i = 0; i < 2 && r == SOFTREG_OK; i++)
+		r = softreg_dataset_find(dir, stem[i], path + i * PATH_MAX, PATH_MAX, err);
+	if (r == SOFTREG_OK)
+		r = softreg_dataset_load(path, path + PATH_MAX, max_bytes, ds, err);
+	free(path);
+	return r;
 }
 
 enum softreg_result softreg_dataset_load_dir(const char *dir, uint64_t max_bytes,
@@ -102,35 +109,32 @@ enum softreg_result softreg_dataset_load_dir(const char *dir, uint64_t max_bytes
 	memset(test, 0, sizeof(*test));
 	static const char *stems[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
 				       "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
-	char paths[4][4096];
-	for (int i = 0; i < 4; i++) {
-		enum softreg_result r = softreg_dataset_find(dir, stems[i], paths[i], sizeof(paths[i]), err);
-		if (r)
-			return r;
-	}
-	/* Decompression dominates loading: the two sets inflate in parallel. */
-	enum softreg_result rs[2];
-	char errs[2][SOFTREG_ERRLEN] = {"", ""};
-	struct softreg_dataset *sets[2] = {train, test};
+	/* off the stack: a small stack limit must not crash */
+	char (*paths)[PATH_MAX] = malloc(4 * sizeof(*paths)), (*errs)[SOFTREG_ERRLEN] = calloc(2, sizeof(*errs));
+	enum softreg_result r = paths && errs ? SOFTREG_OK : sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", dir);
+	for (int i = 0; i < 4 && r == SOFTREG_OK; i++)
+		r = softreg_dataset_find(dir, stems[i], paths[i], sizeof(paths[i]), err);
+	if (r == SOFTREG_OK) {
+		/* Decompression dominates loading: the two sets inflate in parallel. */
+		enum softreg_result rs[2];
+		struct softreg_dataset *sets[2] = {train, test};
 #pragma omp parallel for num_threads(2) schedule(static, 1)
-	for (int i = 0; i < 2; i++)
-		rs[i] = softreg_dataset_load(paths[2 * i], paths[2 * i + 1], max_bytes, sets[i], errs[i]);
-	for (int i = 0; i < 2; i++) {
-		if (rs[i]) {
-			sr_fail(err, rs[i], "%s", errs[i]);
-			softreg_dataset_free(train);
-			softreg_dataset_free(test);
-			return rs[i];
-		}
+		for (int i = 0; i < 2; i++)
+			rs[i] = softreg_dataset_load(paths[2 * i], paths[2 * i + 1], max_bytes, sets[i], errs[i]);
+		for (int i = 0; i < 2 && r == SOFTREG_OK; i++)
+			if (rs[i])
+				r = sr_fail(err, rs[i], "%s", errs[i]);
 	}
-	if (train->rows != test->rows || train->cols != test->cols) {
-		sr_fail(err, SOFTREG_ERR_MISMATCH, "%s: test images are %zux%zu, training images %zux%zu", paths[2],
-			test->rows, test->cols, train->rows, train->cols);
+	if (r == SOFTREG_OK && (train->rows != test->rows || train->cols != test->cols))
+		r = sr_fail(err, SOFTREG_ERR_MISMATCH, "%s: test images are %zux%zu, training images %zux%zu", paths[2],
+			    test->rows, test->cols, train->rows, train->cols);
+	if (r) {
 		softreg_dataset_free(train);
 		softreg_dataset_free(test);
-		return SOFTREG_ERR_MISMATCH;
 	}
-	return SOFTREG_OK;
+	free(paths);
+	free(errs);
+	return r;
 }
 
 /* ---- formats ---- */

@@ -130,7 +130,10 @@ uint32_t sr_crc32(uint32_t crc, const void *buf, size_t len);
  * workspace's kernel */
 enum softreg_result sr_evaluate_ws(const struct softreg_model *m, const struct softreg_dataset *ds, size_t first,
 				   size_t count, uint64_t *confusion, double *accuracy_ret, double *log_loss_ret,
-				   struct softreg_workspace *ws);
+				   struct softreg_workspace *ws, char *err);
+/* SOFTREG_ERR_FORMAT unless the m x k logits Z of rows first.. are finite: a
+ * model whose weights or preprocessing overflow on these inputs */
+enum softreg_result sr_check_logits(const float *Z, size_t m, size_t k, size_t first, char *err);
 
 /* the L-BFGS solver (lbfgs.c), on rows [0, n) of 'train' */
 enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg_dataset *train, size_t n,

@@ -404,12 +404,12 @@ enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg
 		bool last = it == p->epochs || P.gnorm <= p->tol;
 		/* the model holds P's floats: the accepted point was the last one evaluated */
 		if (test && test->n && (last || (p->eval_every && it % p->eval_every == 0))) {
-			sr_evaluate_ws(m, test, 0, test->n, NULL, &info.test_accuracy, &info.test_loss, test_ws);
+			sr_evaluate_ws(m, test, 0, test->n, NULL, &info.test_accuracy, &info.test_loss, test_ws, NULL);
 			rep->test_accuracy = info.test_accuracy;
 			rep->test_loss = info.test_loss;
 		}
 		if (n < train->n) {
-			sr_evaluate_ws(m, train, n, train->n - n, NULL, &info.val_accuracy, NULL, eval_ws);
+			sr_evaluate_ws(m, train, n, train->n - n, NULL, &info.val_accuracy, NULL, eval_ws, NULL);
 			rep->val_accuracy = info.val_accuracy;
 		}
 		if (p->on_iter)
@@ -429,7 +429,7 @@ enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg
 	rep->grad_norm = P.gnorm;
 	rep->train_seconds = sr_now() - t_start;
 	if (r == SOFTREG_OK && test && test->n)
-		sr_evaluate_ws(m, test, 0, test->n, NULL, &rep->test_accuracy, &rep->test_loss, test_ws);
+		sr_evaluate_ws(m, test, 0, test->n, NULL, &rep->test_accuracy, &rep->test_loss, test_ws, NULL);
 	softreg_workspace_free(L.ws);
 	if (test_ws != eval_ws)
 		softreg_workspace_free(test_ws);

@@ -24,6 +24,20 @@ size_t sr_eval_rows(size_t k)
 	return eval_rows(SIZE_MAX, k);
 }
 
+enum softreg_result sr_check_logits(const float *Z, size_t m, size_t k, size_t first, char *err)
+{
+	for (size_t i = 0; i < m; i++) {
+		float acc = 0;
+		for (size_t j = 0; j < k; j++)
+			acc += Z[i * k + j] * 0.0f; /* NaN or inf anywhere makes this NaN */
+		if (acc != 0.0f)
+			return sr_fail(err, SOFTREG_ERR_FORMAT,
+				       "row %zu: the model's logits are not finite (its weights or preprocessing overflow "
+				       "on this input)", first + i + 1);
+	}
+	return SOFTREG_OK;
+}
+
 static const struct softreg_kernel *pick(const struct softreg_kernel *kernel, const struct softreg_dataset *ds)
 {
 	return kernel ? kernel : softreg_kernel_auto(ds->x.kind);
@@ -40,7 +54,7 @@ static size_t argmax(const float *z, size_t k)
 
 enum softreg_result sr_evaluate_ws(const struct softreg_model *m, const struct softreg_dataset *ds, size_t first,
 				   size_t count, uint64_t *confusion, double *accuracy_ret, double *log_loss_ret,
-				   struct softreg_workspace *ws)
+				   struct softreg_workspace *ws, char *err)
 {
 	size_t k = m->k, correct = 0;
 	double loss = 0;
@@ -50,6 +64,9 @@ enum softreg_result sr_evaluate_ws(const struct softreg_model *m, const struct s
 		size_t mc = first + count - i0 < ws->m_max ? first + count - i0 : ws->m_max;
 		struct softreg_batch b = {.src = &ds->x, .y = ds->y, .first = i0, .m = mc};
 		ws->kernel->logits(m, &b, ws->Z, ws);
+		enum softreg_result r = sr_check_logits(ws->Z, mc, k, i0, err);
+		if (r)
+			return r;
 		for (size_t i = 0; i < mc; i++) {
 			size_t best = argmax(ws->Z + i * k, k), y = ds->y[i0 + i];
 			correct += best == y;
@@ -96,7 +113,7 @@ enum softreg_result softreg_evaluate(const struct softreg_model *m, const struct
 	if (r == SOFTREG_OK)
 		r = take_ws(m, ds, kernel, eval_rows(count, m->k), "evaluate", &ws, err);
 	if (r == SOFTREG_OK)
-		r = sr_evaluate_ws(m, ds, first, count, confusion, accuracy_ret, log_loss_ret, ws);
+		r = sr_evaluate_ws(m, ds, first, count, confusion, accuracy_ret, log_loss_ret, ws, err);
 	softreg_workspace_free(ws);
 	return r;
 }
@@ -162,6 +179,8 @@ enum softreg_result softreg_predict(const struct softreg_model *m, const struct 
 		struct softreg_batch b = {.src = &ds->x, .first = i0, .m = mc};
 		float *Pc = P + (i0 - first) * k;
 		ws->kernel->logits(m, &b, Pc, ws);
+		if ((r = sr_check_logits(Pc, mc, k, i0, err)))
+			break;
 		for (size_t i = 0; i < mc; i++) { /* a stable softmax in double: probabilities to print */
 			float *z = Pc + i * k;
 			double mx = z[argmax(z, k)], sum = 0;
@@ -172,5 +191,5 @@ enum softreg_result softreg_predict(const struct softreg_model *m, const struct 
 		}
 	}
 	softreg_workspace_free(ws);
-	return SOFTREG_OK;
+	return r;
 }

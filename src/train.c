@@ -188,15 +188,15 @@ static enum softreg_result sgd(struct sgd_ctx *c, struct softreg_train_state *st
 			.seconds = seconds, .objective = -1, .grad_norm = -1, .end_of_epoch = 1};
 		bool last = e == p->epochs;
 		if (c->test && c->test->n && (last || (p->eval_every && e % p->eval_every == 0))) {
-			sr_evaluate_ws(m, c->test, 0, c->test->n, NULL, &info.test_accuracy, &info.test_loss, c->test_ws);
+			sr_evaluate_ws(m, c->test, 0, c->test->n, NULL, &info.test_accuracy, &info.test_loss, c->test_ws, NULL);
 			rep->test_accuracy = info.test_accuracy;
 			rep->test_loss = info.test_loss;
 		}
 		bool stop_early = false;
 		if (p->eval_train)
-			sr_evaluate_ws(m, c->train, 0, n, NULL, &info.train_accuracy, NULL, c->eval_ws);
+			sr_evaluate_ws(m, c->train, 0, n, NULL, &info.train_accuracy, NULL, c->eval_ws, NULL);
 		if (nval) {
-			sr_evaluate_ws(m, c->train, n, nval, NULL, &info.val_accuracy, NULL, c->eval_ws);
+			sr_evaluate_ws(m, c->train, n, nval, NULL, &info.val_accuracy, NULL, c->eval_ws, NULL);
 			rep->val_accuracy = info.val_accuracy;
 			if (info.val_accuracy > st->best_val) {
 				st->best_val = info.val_accuracy;
@@ -363,7 +363,7 @@ enum softreg_result softreg_train(struct softreg_model *m, const struct softreg_
 				memcpy(m->b, state->best + k * d, k * sizeof(float));
 				if (test)
 					sr_evaluate_ws(m, test, 0, test->n, NULL, &rep->test_accuracy, &rep->test_loss,
-						       c.test_ws);
+						       c.test_ws, NULL);
 				rep->val_accuracy = state->best_val;
 			}
 		}

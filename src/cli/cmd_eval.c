@@ -117,7 +117,7 @@ int cmd_eval(int argc, char **argv)
 		goto out;
 	}
 	if (softreg_evaluate(m, &ds, 0, ds.n, kern, conf, &acc, &loss, err)) {
-		runtime_error("%s", err);
+		runtime_error("%s: %s (data: %s)", o.model, err, what);
 		goto out;
 	}
 	if (o.confusion) {

@@ -3,8 +3,11 @@
 #include "cli.h"
 #include "data.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char usage[] =
 	"usage: softreg predict --model MODEL [--top K] [--json] FILE...\n"
@@ -120,7 +123,7 @@ static int predict_rows(struct out *w, const struct softreg_dataset *ds, const c
 	for (size_t i0 = 0; i0 < ds->n && !rc; i0 += chunk) {
 		size_t mc = ds->n - i0 < chunk ? ds->n - i0 : chunk;
 		if (softreg_predict(w->m, ds, i0, mc, w->kern, P, err)) {
-			rc = runtime_error("%s", err);
+			rc = runtime_error("%s: %s (model: %s)", file, err, w->o->model);
 			break;
 		}
 		for (size_t i = 0; i < mc; i++)
@@ -151,10 +154,14 @@ static int predict_pgm(struct out *w, const char *path)
 
 static int predict_file(struct out *w, const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	int c0 = f ? fgetc(f) : EOF;
-	if (f)
-		fclose(f);
+	/* a PGM starts with 'P'; O_NONBLOCK: a FIFO is refused by the reader, not waited on */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	char c0 = 0;
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read(fd, &c0, 1) != 1)
+		c0 = 0;
+	if (fd >= 0)
+		close(fd);
 	if (c0 == 'P' && w->o->data.format == SOFTREG_FORMAT_AUTO)
 		return predict_pgm(w, path);
 	struct softreg_dataset ds;
