@@ -46,6 +46,10 @@ enum softreg_result save_model(const struct softreg_model *m, const struct softr
  * returns 0 or EXIT_USAGE. */
 int check_outputs(const char *cmd, const char *const *paths, const char *const *flags, size_t n);
 
+/* EXIT_RUNTIME (one line printed) when an address-space limit leaves too
+ * little room for the BLAS buffers of 'threads' threads (aslimit.c), else 0 */
+int check_blas_headroom(int threads);
+
 /* json helpers: a string with escapes */
 void json_string(FILE *f, const char *s);
 

@@ -109,6 +109,8 @@ int cmd_eval(int argc, char **argv)
 		what = o.data.test_labels;
 	if (data_map(&ds, m->classes, m->k, what))
 		goto out;
+	if (check_blas_headroom(softreg_get_threads()))
+		goto out;
 	size_t k = m->k;
 	conf = calloc(k * k, sizeof(uint64_t));
 	double acc, loss;

@@ -169,7 +169,9 @@ static int predict_file(struct out *w, const char *path)
 		return EXIT_RUNTIME;
 	char err[SOFTREG_ERRLEN];
 	int rc = 0;
-	if (softreg_model_check_data(w->m, &ds, path, err))
+	if (check_blas_headroom(softreg_get_threads()))
+		rc = EXIT_RUNTIME;
+	else if (softreg_model_check_data(w->m, &ds, path, err))
 		rc = runtime_error("%s", err);
 	else
 		rc = predict_rows(w, &ds, path, true);

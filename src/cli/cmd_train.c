@@ -424,6 +424,8 @@ int cmd_train(int argc, char **argv)
 	char buf[4096];
 	if (have_test && (rc = data_map(&test, c.m->classes, c.m->k, data_labels_name(&o.data, 1, buf, sizeof(buf)))))
 		goto out;
+	if ((rc = check_blas_headroom(threads)))
+		goto out;
 	rc = run(&o, &c, &train, have_test ? &test : NULL, threads, load_s);
 out:
 	default_stop_signals();
