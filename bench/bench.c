@@ -1,51 +1,43 @@
 /* SPDX-License-Identifier: MIT
- * bench.c: softreg-bench, naive against blas for correctness and speed.
+ * bench.c: softreg-bench, every kernel of the library's table against the
+ * naive one, on every source it takes, for correctness and speed.
  *
  * The flow, as in libdeflate's programs/benchmark.c and llm.c's dev/ kernels:
- * parse the flags, load the data, measure the machine's bounds, run the
- * correctness gate (exit 1 if the blas kernel disagrees with the oracle),
- * then time each selected case and print a table; --json saves it all. */
+ * parse the flags (the option table shared with softreg), load the data and
+ * make its sources, measure the machine's bounds, run the correctness gate
+ * (exit 1 if a kernel disagrees with the oracle), then time each selected
+ * case and print a table; --json saves it all. */
 #include "bench.h"
+#include "opts.h"
 
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static const char help[] =
+static const char usage_text[] =
 	"usage: softreg-bench [OPTIONS]\n"
 	"\n"
-	"Check the blas kernel against the naive one (the oracle), then time both on\n"
-	"MNIST rows: cases op/kernel/bBATCH/tTHREADS for the ops gather (uint8 rows to\n"
-	"floats; the library's, kernel 'lib'), logits (forward), softmax (rows, with\n"
-	"loss), loss_grad (forward and backward) and epoch (one shuffled pass of\n"
-	"softreg_train over the training set). Each case: warm-up, then repetitions\n"
-	"until both --reps and --min-seconds are reached; minimum and median per call,\n"
-	"GFLOP/s, GB/s and the percent of the machine's bound (roofline: measured read\n"
-	"bandwidth and large-sgemm peak).\n"
-	"\n"
-	"  --batch LIST        batch sizes (default 1,16,64,256,1024,4096,60000)\n"
-	"  --threads LIST      thread counts (default 1 and all cores)\n"
-	"  --kernel LIST       naive,blas (default both)\n"
-	"  --filter PATTERNS   only the cases whose name matches one of the comma-separated\n"
-	"                      patterns: a glob when it has * ? or [, else a substring\n"
-	"                      (e.g. 'loss_grad/*/b256/*', 'epoch')\n"
-	"  --reps N            at least N timed repetitions per case (default 5)\n"
-	"  --min-seconds S     and at least S seconds per case (default 0.2)\n"
-	"  --naive-max B       the naive kernel's largest batch for logits, loss_grad and epoch\n"
-	"                      (default 4096: it is slow on purpose)\n"
-	"  --data DIR          MNIST folder (default $SOFTREG_DATA or data/mnist); when the default\n"
-	"                      folder has no MNIST, synthetic data of the same shape is used\n"
-	"  --synthetic         synthetic data even when MNIST is present\n"
-	"  --json FILE         also write the results as JSON (for scripts/bench-compare)\n"
-	"  --gate-only         run the correctness gate and stop\n"
-	"  --list              print the names of the selected cases and stop\n"
-	"  --plant-error       test hook: perturb the blas kernel's dW before the gate compares it,\n"
-	"                      so that the gate must fail\n"
-	"  -h, --help          this help\n"
+	"Check every fast kernel against the naive one (the oracle) on every source it\n"
+	"takes, then time them on the same rows: MNIST's training set as uint8 (u8), as\n"
+	"the preprocessed float32 rows (f32), as float16 (f16) and as the CSR of their\n"
+	"nonzeros (csr); or, with --shape, Gaussian float32 features of that shape (f32,\n"
+	"f16). Cases are op/kernel/bBATCH/tTHREADS for u8 rows and\n"
+	"op/kernel/SOURCE/bBATCH/tTHREADS for the others, for the ops gather (rows to\n"
+	"floats; the library's, kernel 'lib'), logits (forward), softmax (rows, with loss;\n"
+	"once per kernel, on its first source), loss_grad (forward and backward) and epoch\n"
+	"(one shuffled pass of softreg_train). Each case: warm-up, then repetitions until\n"
+	"both --reps and --min-seconds are reached; minimum and median per call, GFLOP/s,\n"
+	"GB/s and the percent of the machine's bound (roofline: measured read bandwidth\n"
+	"and large-sgemm peak).\n"
+	"\n";
+
+static const char usage_tail[] =
 	"\n"
 	"The naive kernel and the gather are single-threaded: they are timed at the smallest\n"
 	"thread count only. Exit status: 0 ok, 1 the gate failed or a runtime error, 2 usage error.\n";
@@ -56,16 +48,50 @@ static const size_t default_batches[] = {1, 16, 64, 256, 1024, 4096, 60000};
  * counts beyond any machine we expect. */
 #define MAX_BATCH ((size_t)1 << 24)
 #define MAX_THREADS 1024
+/* --naive-max by default: the batch whose naive loss_grad does the work of
+ * 4096 MNIST rows (4096 x 784 x 10 multiply-adds, ~30 ms), at most 4096. */
+#define NAIVE_MAX 4096
+#define NAIVE_WORK (4096.0 * 784 * 10)
 
-/* Synthetic data has MNIST's shape: 60000 images of 28x28, 10 classes. */
-#define SYNTH_N 60000
-#define SYNTH_SIDE 28
-#define SYNTH_CLASSES 10
-#define BENCH_SEED 20240601u
-/* The gate's and the cases' model: small random weights, so that logits
- * are spread (|z| ~ 1) and every gradient entry is non-trivial. */
-#define INIT_W 0.05f
-#define INIT_B 0.1f
+#define O(field) offsetof(struct bench_opts, field)
+static const struct opt table[] = {
+	{OPT_SECTION, "cases", 0, 0, 0, 0, 0, 0, 0, 0},
+	{OPT_STRING, "--batch", NULL, "LIST", O(batch_arg), 0, 0, false, NULL,
+	 "batch sizes (default 1,16,64,256,1024,4096,60000; above the row count: the row count)"},
+	{OPT_STRING, "--threads", NULL, "LIST", O(threads_arg), 0, 0, false, NULL, "thread counts (default 1 and all cores)"},
+	{OPT_STRING, "--kernel", NULL, "LIST", O(kernel_arg), 0, 0, false, NULL,
+	 "kernels to time: naive, blas, sparse (default all; the gate checks every one)"},
+	{OPT_STRING, "--source", NULL, "LIST", O(source_arg), 0, 0, false, NULL,
+	 "u8, f32, f16, csr (default: all that apply: every one for MNIST, f32,f16 for --shape)"},
+	{OPT_STRING, "--filter", NULL, "PATTERNS", O(filter), 0, 0, false, NULL,
+	 "only the cases whose name matches one of the comma-separated patterns:\n"
+	 "                         a glob when it has * ? or [, else a substring (e.g.\n"
+	 "                         'loss_grad/*/b256/*', 'epoch', '/f16/')"},
+	{OPT_SIZE, "--reps", NULL, "N", O(reps), 1, 1000000, false, NULL, "at least N timed repetitions per case (default 5)"},
+	{OPT_DOUBLE, "--min-seconds", NULL, "S", O(min_seconds), 0, 3600, false, NULL,
+	 "and at least S seconds per case (default 0.2)"},
+	{OPT_SIZE, "--naive-max", NULL, "B", O(naive_max), 1, (double)MAX_BATCH, false, NULL,
+	 "the naive kernel's largest batch for logits, loss_grad and epoch (default 4096 for\n"
+	 "                         MNIST, less for larger models: it is slow on purpose); the gate\n"
+	 "                         checks batches up to this or MNIST's work, whichever is larger"},
+	{OPT_SECTION, "data", 0, 0, 0, 0, 0, 0, 0, 0},
+	{OPT_STRING, "--data", NULL, "DIR", O(data_dir), 0, 0, false, NULL,
+	 "MNIST folder (default $SOFTREG_DATA or data/mnist); when the default folder has\n"
+	 "                         no MNIST, synthetic data of the same shape is used"},
+	{OPT_FLAG, "--synthetic", NULL, NULL, O(synthetic), 0, 0, false, NULL, "random pixels of MNIST's shape even when MNIST is present"},
+	{OPT_STRING, "--shape", NULL, "N,D,K", O(shape_arg), 0, 0, false, NULL,
+	 "N rows of D Gaussian float32 features (unit expected norm) and K classes\n"
+	 "                         labelled 1000, 1002, ... (a linear probe; e.g. 100000,1024,1000)"},
+	{OPT_SECTION, "output", 0, 0, 0, 0, 0, 0, 0, 0},
+	{OPT_STRING, "--json", NULL, "FILE", O(json_path), 0, 0, false, NULL, "also write the results as JSON (for scripts/bench-compare)"},
+	{OPT_FLAG, "--gate-only", NULL, NULL, O(gate_only), 0, 0, false, NULL, "run the correctness gate and stop"},
+	{OPT_FLAG, "--list", NULL, NULL, O(list_only), 0, 0, false, NULL, "print the names of the selected cases and stop"},
+	{OPT_FLAG, "--plant-error", NULL, NULL, O(plant_error), 0, 0, false, NULL,
+	 "test hook: perturb each fast kernel's dW before the gate compares it, so\n"
+	 "                         that the gate must fail"},
+	{OPT_END, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+};
+#undef O
 
 double now_seconds(void)
 {
@@ -109,47 +135,126 @@ static bool parse_size(const char *s, size_t min, size_t max, size_t *out)
 	return true;
 }
 
-/* "a,b,c" into 'out' (at most BENCH_MAX_LIST entries, each in [min, max]) */
-static bool parse_list(const char *s, size_t min, size_t max, size_t *out, size_t *n)
+/* "a,b,c" into 'out' (at most 'cap' entries, each in [min, max]) */
+static bool parse_list(const char *s, size_t min, size_t max, size_t *out, size_t cap, size_t *n)
 {
 	char buf[512];
-	if (!*s || strlen(s) >= sizeof(buf))
+	if (!*s || strlen(s) >= sizeof(buf) || s[0] == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,"))
 		return false;
 	strcpy(buf, s);
 	*n = 0;
 	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (*n == BENCH_MAX_LIST || !parse_size(tok, min, max, &out[*n]))
+		if (*n == cap || !parse_size(tok, min, max, &out[*n]))
 			return false;
 		(*n)++;
 	}
-	return *n > 0 && s[strlen(s) - 1] != ',' && s[0] != ',' && !strstr(s, ",,");
+	return *n > 0;
 }
 
-static bool parse_seconds(const char *s, double *out)
+/* "a,b" of 'names' (NULL-terminated, or 'count' of them) into 'on'; false on
+ * an unknown or empty name */
+static bool parse_names(const char *s, const char *const *names, size_t count, bool *on)
 {
-	char *end;
-	errno = 0;
-	double x = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(x) || x < 0 || x > 3600)
+	memset(on, 0, count * sizeof(bool));
+	if (!*s)
 		return false;
-	*out = x;
-	return true;
+	for (const char *p = s;; p++) {
+		size_t len = strcspn(p, ","), i = 0;
+		while (i < count && (strlen(names[i]) != len || strncmp(p, names[i], len) != 0))
+			i++;
+		if (i == count)
+			return false;
+		on[i] = true;
+		p += len;
+		if (!*p)
+			return true;
+	}
 }
 
-static bool parse_kernels(const char *s, bool on[2])
+static size_t kernel_count(void)
 {
-	on[0] = on[1] = false;
-	for (const char *p = s; *p;) {
-		size_t len = strcspn(p, ",");
-		if (len == 5 && strncmp(p, "naive", len) == 0)
-			on[0] = true;
-		else if (len == 4 && strncmp(p, "blas", len) == 0)
-			on[1] = true;
-		else
-			return false;
-		p += len + (p[len] == ',');
+	size_t n = 0;
+	while (softreg_kernels[n] && n < BENCH_MAX_KERNELS)
+		n++;
+	return n;
+}
+
+static int parse_kernels(struct bench_opts *o)
+{
+	const char *names[BENCH_MAX_KERNELS];
+	size_t n = kernel_count();
+	char list[128] = "";
+	for (size_t i = 0; i < n; i++) {
+		names[i] = softreg_kernels[i]->name;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", names[i]);
+		o->kernel_on[i] = true;
 	}
-	return on[0] || on[1];
+	if (o->kernel_arg && !parse_names(o->kernel_arg, names, n, o->kernel_on))
+		return usage("--kernel must be a comma-separated list of %s, got '%s'", list, o->kernel_arg);
+	return -1;
+}
+
+static int parse_sources(struct bench_opts *o)
+{
+	unsigned possible = data_sources_possible(o);
+	if (o->source_arg && !parse_names(o->source_arg, source_tags, BENCH_SOURCES, o->source_on))
+		return usage("--source must be a comma-separated list of u8, f32, f16, csr, got '%s'", o->source_arg);
+	for (int s = 0; s < BENCH_SOURCES; s++) {
+		if (!o->source_arg)
+			o->source_on[s] = possible >> s & 1u;
+		else if (o->source_on[s] && !(possible >> s & 1u))
+			return usage("--source %s does not apply to --shape data (dense float32): f32 or f16",
+				     source_tags[s]);
+	}
+	return -1;
+}
+
+static int parse_shape(struct bench_opts *o)
+{
+	size_t v[3], n;
+	if (!o->shape_arg)
+		return -1;
+	if (!parse_list(o->shape_arg, 1, SIZE_MAX, v, 3, &n) || n != 3 || v[0] > UINT32_MAX ||
+	    v[1] > SOFTREG_MAX_FEATURES || v[2] < 2 || v[2] > SOFTREG_MAX_CLASSES || v[2] > v[0])
+		return usage("--shape must be N,D,K: N rows (< 2^32), D features (>= 1) and K classes (2 to %u, at "
+			     "most N), got '%s'",
+			     SOFTREG_MAX_CLASSES, o->shape_arg);
+	if (o->data_dir_given || o->synthetic)
+		return usage("--shape makes its own data: it excludes --data and --synthetic");
+	o->shaped = true;
+	o->shape_n = v[0];
+	o->shape_d = v[1];
+	o->shape_k = v[2];
+	return -1;
+}
+
+/* Returns -1 to go on, else the exit status (0 after --help). */
+static int parse_args(struct bench_opts *o, int argc, char **argv)
+{
+	struct opt_seen seen = {.pos = NULL};
+	int rc = opts_parse("softreg-bench", usage_text, table, o, argc, argv, &seen);
+	if (rc == OPTS_HELP) {
+		fputs(usage_tail, stdout);
+		return BENCH_OK;
+	}
+	if (rc)
+		return BENCH_USAGE;
+	o->data_dir_given = opts_given(table, &seen, "--data");
+	size_t list[BENCH_MAX_LIST], n;
+	if (o->batch_arg && !parse_list(o->batch_arg, 1, MAX_BATCH, o->batches, BENCH_MAX_LIST, &o->nbatches))
+		return usage("--batch must be a comma-separated list of integers in [1, %zu], got '%s'", MAX_BATCH,
+			     o->batch_arg);
+	if (o->threads_arg) {
+		if (!parse_list(o->threads_arg, 1, MAX_THREADS, list, BENCH_MAX_LIST, &n))
+			return usage("--threads must be a comma-separated list of integers in [1, %d], got '%s'",
+				     MAX_THREADS, o->threads_arg);
+		o->nthreads = (int)n;
+		for (size_t j = 0; j < n; j++)
+			o->threads[j] = (int)list[j];
+	}
+	if ((rc = parse_kernels(o)) >= 0 || (rc = parse_shape(o)) >= 0 || (rc = parse_sources(o)) >= 0)
+		return rc;
+	return -1;
 }
 
 static void default_opts(struct bench_opts *o)
@@ -161,175 +266,19 @@ static void default_opts(struct bench_opts *o)
 	o->threads[o->nthreads++] = 1;
 	if (cores > 1)
 		o->threads[o->nthreads++] = cores;
-	o->kernel_on[0] = o->kernel_on[1] = true;
 	o->reps = 5;
 	o->min_seconds = 0.2;
-	o->naive_max = 4096;
 	const char *env = getenv("SOFTREG_DATA");
 	o->data_dir = env && *env ? env : "data/mnist";
 }
 
-/* Returns -1 to go on, else the exit status (0 after --help). */
-static int parse_args(struct bench_opts *o, int argc, char **argv)
+/* --naive-max when not given: from the model's size */
+static void default_naive_max(struct bench_opts *o, const struct bench_data *d)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = NULL;
-		char flag[64];
-		const char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
-		if (eq && (size_t)(eq - a) < sizeof(flag)) { /* --flag=value */
-			memcpy(flag, a, (size_t)(eq - a));
-			flag[eq - a] = '\0';
-			a = flag;
-			v = eq + 1;
-		}
-		static const char *const valued[] = {"--batch", "--threads", "--kernel", "--filter", "--reps",
-						     "--min-seconds", "--naive-max", "--data", "--json", NULL};
-		bool needs = false;
-		for (int j = 0; valued[j]; j++)
-			needs |= strcmp(a, valued[j]) == 0;
-		if (needs && !v) {
-			if (i + 1 >= argc)
-				return usage("%s needs a value", a);
-			v = argv[++i];
-		} else if (!needs && v) {
-			return usage("%s takes no value", a);
-		}
-		size_t list[BENCH_MAX_LIST], n;
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			fputs(help, stdout);
-			return BENCH_OK;
-		} else if (!strcmp(a, "--batch")) {
-			if (!parse_list(v, 1, MAX_BATCH, o->batches, &o->nbatches))
-				return usage("--batch must be a comma-separated list of integers in [1, %zu], got '%s'",
-					     MAX_BATCH, v);
-		} else if (!strcmp(a, "--threads")) {
-			if (!parse_list(v, 1, MAX_THREADS, list, &n))
-				return usage("--threads must be a comma-separated list of integers in [1, %d], got '%s'",
-					     MAX_THREADS, v);
-			o->nthreads = (int)n;
-			for (size_t j = 0; j < n; j++)
-				o->threads[j] = (int)list[j];
-		} else if (!strcmp(a, "--kernel")) {
-			if (!parse_kernels(v, o->kernel_on))
-				return usage("--kernel must be naive, blas or naive,blas, got '%s'", v);
-		} else if (!strcmp(a, "--filter")) {
-			o->filter = v;
-		} else if (!strcmp(a, "--reps")) {
-			if (!parse_size(v, 1, 1000000, &o->reps))
-				return usage("--reps must be an integer in [1, 1000000], got '%s'", v);
-		} else if (!strcmp(a, "--min-seconds")) {
-			if (!parse_seconds(v, &o->min_seconds))
-				return usage("--min-seconds must be a number of seconds in [0, 3600], got '%s'", v);
-		} else if (!strcmp(a, "--naive-max")) {
-			if (!parse_size(v, 1, MAX_BATCH, &o->naive_max))
-				return usage("--naive-max must be an integer in [1, %zu], got '%s'", MAX_BATCH, v);
-		} else if (!strcmp(a, "--data")) {
-			o->data_dir = v;
-			o->data_dir_given = true;
-		} else if (!strcmp(a, "--json")) {
-			o->json_path = v;
-		} else if (!strcmp(a, "--synthetic")) {
-			o->synthetic = true;
-		} else if (!strcmp(a, "--gate-only")) {
-			o->gate_only = true;
-		} else if (!strcmp(a, "--list")) {
-			o->list_only = true;
-		} else if (!strcmp(a, "--plant-error")) {
-			o->plant_error = true;
-		} else {
-			return usage("%s '%s'", a[0] == '-' ? "unknown option" : "unexpected argument", a);
-		}
-	}
-	return -1;
-}
-
-/* ---- data ---- */
-
-static int load_mnist(const struct bench_opts *o, struct bench_data *d, char *err)
-{
-	char images[4096], labels[4096];
-	if (softreg_dataset_find(o->data_dir, "train-images-idx3-ubyte", images, sizeof(images), err) ||
-	    softreg_dataset_find(o->data_dir, "train-labels-idx1-ubyte", labels, sizeof(labels), err))
-		return BENCH_FAIL;
-	if (softreg_dataset_load(images, labels, 0, &d->train, err))
-		return BENCH_FAIL;
-	if (d->train.max_label < 1) {
-		snprintf(err, SOFTREG_ERRLEN, "%.400s: all labels are 0: at least 2 classes are needed", labels);
-		return BENCH_FAIL;
-	}
-	snprintf(d->source, sizeof(d->source), "%s", o->data_dir);
-	return BENCH_OK;
-}
-
-/* Random pixels and labels: the speed of every case depends on the shape
- * alone, not on the values. */
-static int make_synthetic(struct bench_data *d, struct softreg_rng *rng, char *err)
-{
-	struct softreg_dataset *ds = &d->train;
-	ds->n = SYNTH_N;
-	ds->rows = ds->cols = SYNTH_SIDE;
-	ds->d = ds->rows * ds->cols;
-	ds->pixels = malloc(ds->n * ds->d);
-	ds->labels = malloc(ds->n);
-	if (!ds->pixels || !ds->labels) {
-		snprintf(err, SOFTREG_ERRLEN, "out of memory for the synthetic data");
-		return BENCH_FAIL;
-	}
-	for (size_t i = 0; i < ds->n * ds->d; i++)
-		ds->pixels[i] = (uint8_t)softreg_rng_next(rng);
-	for (size_t i = 0; i < ds->n; i++)
-		ds->labels[i] = (uint8_t)softreg_rng_below(rng, SYNTH_CLASSES);
-	ds->max_label = SYNTH_CLASSES - 1;
-	d->synthetic = true;
-	return BENCH_OK;
-}
-
-static float uniform(struct softreg_rng *rng, float half)
-{
-	return (2 * softreg_rng_uniform(rng) - 1) * half;
-}
-
-static int load_data(const struct bench_opts *o, struct bench_data *d, char *err)
-{
-	struct softreg_rng rng;
-	softreg_rng_seed(&rng, BENCH_SEED);
-	memset(d, 0, sizeof(*d));
-	char why[SOFTREG_ERRLEN] = "";
-	if (o->synthetic || load_mnist(o, d, why) != BENCH_OK) {
-		if (!o->synthetic && o->data_dir_given) {
-			snprintf(err, SOFTREG_ERRLEN, "%s", why);
-			return BENCH_FAIL;
-		}
-		softreg_dataset_free(&d->train);
-		if (make_synthetic(d, &rng, err))
-			return BENCH_FAIL;
-		if (o->synthetic)
-			snprintf(d->source, sizeof(d->source), "synthetic (--synthetic)");
-		else
-			snprintf(d->source, sizeof(d->source), "synthetic (no MNIST in %.3900s)", o->data_dir);
-	}
-	struct softreg_dataset *ds = &d->train;
-	d->model = softreg_model_alloc((size_t)ds->max_label + 1, ds->rows, ds->cols);
-	d->perm = malloc(ds->n * sizeof(uint32_t));
-	if (!d->model || !d->perm) {
-		snprintf(err, SOFTREG_ERRLEN, "out of memory for the model");
-		return BENCH_FAIL;
-	}
-	for (size_t i = 0; i < d->model->k * d->model->d; i++)
-		d->model->W[i] = uniform(&rng, INIT_W);
-	for (size_t j = 0; j < d->model->k; j++)
-		d->model->b[j] = uniform(&rng, INIT_B);
-	for (size_t i = 0; i < ds->n; i++)
-		d->perm[i] = (uint32_t)i;
-	softreg_shuffle(&rng, d->perm, ds->n);
-	return BENCH_OK;
-}
-
-static void free_data(struct bench_data *d)
-{
-	softreg_dataset_free(&d->train);
-	softreg_model_free(d->model);
-	free(d->perm);
+	if (o->naive_max)
+		return;
+	double b = NAIVE_WORK / ((double)d->k * (double)d->base.d);
+	o->naive_max = b >= NAIVE_MAX ? NAIVE_MAX : b >= 1 ? (size_t)b : 1;
 }
 
 /* ---- the plan ---- */
@@ -353,54 +302,72 @@ static int min_threads(const struct bench_opts *o)
 	return t;
 }
 
-/* Whether the case op/kernel/batch/threads is part of the plan. */
-static bool case_planned(const struct bench_opts *o, enum op op, int ki, size_t batch, int threads)
+/* The first selected source kernel 'kern' takes: where its softmax is timed
+ * (it does not read the source); BENCH_SOURCES when none. */
+static int first_source(const struct bench_opts *o, const struct softreg_kernel *kern)
 {
-	bool lib = op == OP_GATHER, naive = !lib && ki == 0;
-	if (lib ? ki != 0 : !o->kernel_on[ki])
+	for (int s = 0; s < BENCH_SOURCES; s++)
+		if (o->source_on[s] && softreg_kernel_takes(kern, (enum softreg_source_kind)s))
+			return s;
+	return BENCH_SOURCES;
+}
+
+/* Whether the case op/kernel/source/batch/threads is part of the plan;
+ * kernel index 'ki' in softreg_kernels[] (the gather is the library's, once). */
+static bool case_planned(const struct bench_opts *o, enum op op, size_t ki, int source, size_t batch, int threads)
+{
+	if (op == OP_GATHER) /* no OpenMP inside: one thread count says it all */
+		return ki == 0 && threads == min_threads(o);
+	const struct softreg_kernel *kern = softreg_kernels[ki];
+	bool naive = kern == &softreg_kernel_naive;
+	if (!o->kernel_on[ki] || !softreg_kernel_takes(kern, (enum softreg_source_kind)source))
+		return false;
+	if (op == OP_SOFTMAX && source != first_source(o, kern))
 		return false;
 	if (naive && batch > o->naive_max && op != OP_SOFTMAX)
 		return false;
-	/* no OpenMP inside: one thread count says it all */
-	return !(naive || lib) || threads == min_threads(o);
+	return !naive || threads == min_threads(o);
 }
 
-static void fill_case(struct case_result *c, const char *name, enum op op, const char *kernel, size_t batch,
+static void fill_case(struct case_result *c, const char *name, enum op op, size_t ki, int source, size_t batch,
 		      int threads)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->op = op;
 	c->op_name = op_names[op];
-	c->kernel = kernel;
+	c->kern = op == OP_GATHER ? NULL : softreg_kernels[ki];
+	c->kernel = c->kern ? c->kern->name : "lib";
+	c->source = (enum softreg_source_kind)source;
 	c->batch = batch;
 	c->threads = threads;
 }
 
-/* The selected cases, in table order (op, batch, kernel, threads: the naive
- * row comes just before the blas rows it is compared with), into 'out'
+/* The selected cases, in table order (op, source, batch, kernel, threads:
+ * the naive row comes just before the rows it is compared with), into 'out'
  * (NULL to count them). */
 static size_t plan_cases(const struct bench_opts *o, struct case_result *out)
 {
-	static const char *const kernels[] = {"naive", "blas"};
-	size_t n = 0;
+	size_t n = 0, nk = kernel_count();
 	for (int op = 0; op < OP_COUNT; op++)
-		for (size_t bi = 0; bi < o->nbatches; bi++)
-			for (int ki = 0; ki < 2; ki++)
-				for (int ti = 0; ti < o->nthreads; ti++) {
-					size_t batch = o->batches[bi];
-					int t = o->threads[ti];
-					const char *kernel = op == OP_GATHER ? "lib" : kernels[ki];
-					char name[96];
-					if (!case_planned(o, (enum op)op, ki, batch, t))
-						continue;
-					case_name(name, sizeof(name), (enum op)op, kernel, batch, t);
-					if (!case_selected(o->filter, name))
-						continue;
-					if (out)
-						fill_case(&out[n], name, (enum op)op, kernel, batch, t);
-					n++;
-				}
+		for (int s = 0; s < BENCH_SOURCES; s++)
+			for (size_t bi = 0; o->source_on[s] && bi < o->nbatches; bi++)
+				for (size_t ki = 0; ki < nk; ki++)
+					for (int ti = 0; ti < o->nthreads; ti++) {
+						size_t batch = o->batches[bi];
+						int t = o->threads[ti];
+						char name[96];
+						if (!case_planned(o, (enum op)op, ki, s, batch, t))
+							continue;
+						case_name(name, sizeof(name), (enum op)op,
+							  op == OP_GATHER ? "lib" : softreg_kernels[ki]->name,
+							  (enum softreg_source_kind)s, batch, t);
+						if (!case_selected(o->filter, name))
+							continue;
+						if (out)
+							fill_case(&out[n], name, (enum op)op, ki, s, batch, t);
+						n++;
+					}
 	return n;
 }
 
@@ -418,11 +385,22 @@ static void plan_notes(struct run *r)
 			 r->machine.loadavg, r->machine.cores);
 	add_note(r, "naive kernel and gather are single-threaded: timed at %d thread%s only", min_threads(o),
 		 min_threads(o) == 1 ? "" : "s");
+	bool naive = false;
+	for (size_t ki = 0; ki < kernel_count(); ki++)
+		naive |= o->kernel_on[ki] && softreg_kernels[ki] == &softreg_kernel_naive;
 	for (size_t i = 0; i < o->nbatches; i++)
-		if (o->kernel_on[0] && o->batches[i] > o->naive_max) {
+		if (naive && o->batches[i] > o->naive_max) {
 			add_note(r, "naive kernel skips logits, loss_grad and epoch above batch %zu (--naive-max): "
-				    "one naive epoch takes seconds",
+				    "it is slow on purpose",
 				 o->naive_max);
+			break;
+		}
+	size_t gmax = gate_max_batch(o, &r->data);
+	for (size_t i = 0; i < o->nbatches; i++)
+		if (o->batches[i] > gmax) {
+			add_note(r, "the gate checks batches up to %zu rows for this model (the oracle's work grows as "
+				    "batch x k x d); larger batches are timed unchecked (raise --naive-max to check them)",
+				 gmax);
 			break;
 		}
 }
@@ -440,32 +418,42 @@ static void derive(struct case_result *c, const struct run *r)
 		c->bound_ns = c->compute_bound ? compute : memory;
 		c->pct_of_bound = 100 * c->bound_ns / c->ns_min;
 	}
-	for (size_t i = 0; i < r->ncases; i++) {
+	for (size_t i = 0; i < r->ncases && c->kern && c->kern != &softreg_kernel_naive; i++) {
 		const struct case_result *n = &r->cases[i];
-		if (n->reps && n->op == c->op && n->batch == c->batch && !strcmp(n->kernel, "naive") &&
-		    !strcmp(c->kernel, "blas"))
+		if (n->reps && n->op == c->op && n->batch == c->batch && n->source == c->source &&
+		    n->kern == &softreg_kernel_naive)
 			c->speedup = n->ns_min / c->ns_min;
 	}
-	for (size_t i = 0; i < r->ngates; i++)
-		if (r->gates[i].batch == c->batch)
-			c->gate = &r->gates[i];
+	for (size_t i = 0; i < r->ngates; i++) {
+		const struct gate_result *g = &r->gates[i];
+		if (g->batch == c->batch && g->source == c->source && g->kernel == c->kern)
+			c->gate = g;
+	}
 }
 
-/* The gate's batches: those of the selected cases (every batch with --gate-only). */
+/* The gate's batches: those of the selected cases (every batch with
+ * --gate-only), up to gate_max_batch(); its sources: the selected ones. */
 static int run_gates(struct run *r, char *err)
 {
 	const struct bench_opts *o = r->o;
-	r->gates = calloc(o->nbatches, sizeof(*r->gates));
+	size_t gmax = gate_max_batch(o, &r->data);
+	r->gates = calloc(o->nbatches * BENCH_SOURCES * BENCH_MAX_KERNELS, sizeof(*r->gates));
 	if (!r->gates) {
 		snprintf(err, SOFTREG_ERRLEN, "out of memory");
 		return BENCH_FAIL;
 	}
 	for (size_t i = 0; i < o->nbatches; i++) {
-		bool used = o->gate_only;
-		for (size_t c = 0; c < r->ncases; c++)
-			used |= r->cases[c].batch == o->batches[i];
-		if (used && run_gate(o, &r->data, o->batches[i], &r->gates[r->ngates++], err))
-			return BENCH_FAIL;
+		for (int s = 0; s < BENCH_SOURCES; s++) {
+			bool used = o->gate_only;
+			for (size_t c = 0; c < r->ncases; c++)
+				used |= r->cases[c].batch == o->batches[i] && (int)r->cases[c].source == s;
+			if (!used || !r->data.have[s] || o->batches[i] > gmax)
+				continue;
+			size_t n;
+			if (run_gate(o, &r->data, (enum softreg_source_kind)s, o->batches[i], &r->gates[r->ngates], &n, err))
+				return BENCH_FAIL;
+			r->ngates += n;
+		}
 	}
 	return BENCH_OK;
 }
@@ -481,7 +469,7 @@ static bool gates_passed(const struct run *r)
 /* Batches above the data's row count become the row count (the whole set). */
 static void clamp_batches(struct bench_opts *o, struct run *r)
 {
-	size_t n = r->data.train.n, kept = 0;
+	size_t n = r->data.base.n, kept = 0;
 	for (size_t i = 0; i < o->nbatches; i++) {
 		size_t b = o->batches[i] < n ? o->batches[i] : n;
 		if (b != o->batches[i])
@@ -520,10 +508,13 @@ static int prepare(struct bench_opts *o, struct run *r, char *err)
 {
 	if (load_data(o, &r->data, err))
 		return BENCH_FAIL;
+	default_naive_max(o, &r->data);
 	clamp_batches(o, r);
 	r->ncases = plan_cases(o, NULL);
 	if (r->ncases == 0 && !o->gate_only)
-		return usage("no case matches --filter '%s'", o->filter ? o->filter : "");
+		return usage("no case matches --filter '%s' with these --kernel and --source (a kernel times only the "
+			     "sources it takes: blas dense ones, sparse csr)",
+			     o->filter ? o->filter : "");
 	r->cases = calloc(r->ncases ? r->ncases : 1, sizeof(*r->cases));
 	if (!r->cases) {
 		snprintf(err, SOFTREG_ERRLEN, "out of memory");
@@ -552,7 +543,7 @@ static int measure(struct run *r, char *err)
 		return BENCH_FAIL;
 	print_gate(stdout, r);
 	if (!gates_passed(r)) {
-		snprintf(err, SOFTREG_ERRLEN, "correctness gate failed: the blas kernel disagrees with the naive one%s",
+		snprintf(err, SOFTREG_ERRLEN, "correctness gate failed: a kernel disagrees with the naive one%s",
 			 o->plant_error ? " (an error was planted with --plant-error)" : "");
 		return BENCH_FAIL;
 	}

@@ -13,12 +13,13 @@ const char *const op_names[OP_COUNT] = {"gather", "logits", "softmax", "loss_gra
 
 /* Everything one case touches; prepared before the clock starts. */
 struct op_ctx {
-	const struct bench_data *data;
+	const struct softreg_dataset *ds;    /* the data as the case's source */
+	const struct softreg_model *m;       /* the model, with that source's preprocessing */
 	const struct softreg_kernel *kernel; /* NULL for gather */
 	struct softreg_batch batch;          /* the first 'batch' rows of data->perm */
 	struct softreg_workspace *ws;
-	float *X, *Z, *dW, *db;
-	uint8_t *labels;                     /* (m) the batch's labels, contiguous, for softmax */
+	float *X, *Z, *grad;                 /* (m, d), (m, k), (k*d + k) */
+	uint32_t *y;                         /* (m) the batch's classes, contiguous, for softmax */
 	struct softreg_model *model;         /* epoch: the model training moves */
 	struct softreg_params params;        /* epoch */
 	char err[SOFTREG_ERRLEN];            /* epoch: why softreg_train failed */
@@ -32,7 +33,7 @@ static double run_gather(struct op_ctx *c, size_t inner)
 {
 	double t0 = now_seconds();
 	for (size_t i = 0; i < inner; i++)
-		softreg_gather(c->data->model, &c->batch, c->X);
+		softreg_gather(c->m, &c->batch, c->X);
 	return now_seconds() - t0;
 }
 
@@ -40,7 +41,7 @@ static double run_logits(struct op_ctx *c, size_t inner)
 {
 	double t0 = now_seconds();
 	for (size_t i = 0; i < inner; i++)
-		c->kernel->logits(c->data->model, &c->batch, c->Z, c->ws);
+		c->kernel->logits(c->m, &c->batch, c->Z, c->ws);
 	return now_seconds() - t0;
 }
 
@@ -49,10 +50,10 @@ static double run_logits(struct op_ctx *c, size_t inner)
  * work (the same expf count) on finite values. */
 static double run_softmax(struct op_ctx *c, size_t inner)
 {
-	size_t m = c->batch.m, k = c->data->model->k;
+	size_t m = c->batch.m, k = c->m->k;
 	double t0 = now_seconds();
 	for (size_t i = 0; i < inner; i++)
-		c->kernel->softmax_loss(c->Z, c->labels, m, k);
+		c->kernel->softmax_loss(c->Z, c->y, m, k);
 	return now_seconds() - t0;
 }
 
@@ -60,7 +61,7 @@ static double run_loss_grad(struct op_ctx *c, size_t inner)
 {
 	double t0 = now_seconds();
 	for (size_t i = 0; i < inner; i++)
-		c->kernel->loss_grad(c->data->model, &c->batch, c->dW, c->db, c->ws);
+		c->kernel->loss_grad(c->m, &c->batch, c->grad, c->ws);
 	return now_seconds() - t0;
 }
 
@@ -73,53 +74,89 @@ static double run_epoch(struct op_ctx *c, size_t inner)
 	memset(m->W, 0, m->k * m->d * sizeof(float));
 	memset(m->b, 0, m->k * sizeof(float));
 	struct softreg_report rep;
-	if (softreg_train(m, &c->data->train, NULL, &c->params, NULL, &rep, c->err) != SOFTREG_OK)
+	if (softreg_train(m, c->ds, NULL, &c->params, NULL, &rep, c->err) != SOFTREG_OK)
 		return -1;
 	return rep.train_seconds;
 }
 
 static const op_fn op_fns[OP_COUNT] = {run_gather, run_logits, run_softmax, run_loss_grad, run_epoch};
 
+/* What the work of a case depends on. */
+struct shape {
+	size_t m, n, k, d;       /* batch rows, data rows, classes, features */
+	double elem;             /* bytes of a dense feature: 1, 2 or 4 */
+	bool csr;
+	double nnz_batch, nnz_all; /* CSR: nonzeros of the batch's rows, of every row */
+};
+
+/* bytes of CSR that 'rows' rows of 'nnz' nonzeros read: offsets, indices and values */
+static double csr_bytes(double rows, double nnz)
+{
+	return 8 * (rows + 1) + 8 * nnz;
+}
+
 /*
  * Work per call. Flops: 2 per multiply-add; softmax counts 5 per element
  * (max, subtract, exp, sum, scale), the SGD update 4 per parameter. Bytes:
  * the compulsory traffic, each input read once and each output written
- * once: uint8 pixels, W, and the outputs. A float batch the blas kernel
- * keeps in cache is not compulsory, so it is not counted.
+ * once: the features (1, 2 or 4 bytes each), class indices and row indices
+ * (4 bytes each), W, and the outputs. A float batch the blas kernel keeps in
+ * cache is not compulsory, so it is not counted.
+ *
+ * CSR rows (every kernel on them, so that the times compare): the
+ * multiply-adds are those of the nonzeros, 2 nnz k for the logits and as
+ * many for the gradient (4 nnz k for loss_grad); the bytes, the CSR of the
+ * batch's rows and, for the gradient, one load and one store of a float per
+ * nonzero per class (the scatter into dW), which is what bounds the sparse
+ * kernel: 8 nnz k.
  */
-static void work_of(enum op op, size_t m, size_t n, size_t k, size_t d, double *flops, double *bytes)
+static void work_of(enum op op, const struct shape *s, double *flops, double *bytes)
 {
-	double M = (double)m, K = (double)k, D = (double)d, P = K * D + K; /* parameters */
-	double logits = 2 * M * K * D + M * K, softmax = 5 * M * K, grad = 2 * M * K * D + 2 * M * K;
+	double M = (double)s->m, K = (double)s->k, D = (double)s->d, P = K * D + K; /* parameters */
+	double nz = s->nnz_batch, feat = s->csr ? csr_bytes(M, nz) : s->elem * M * D;
+	double logits = s->csr ? 2 * nz * K + M * K : 2 * M * K * D + M * K, softmax = 5 * M * K;
 	switch (op) {
 	case OP_GATHER:
-		*flops = M * D;
-		*bytes = M * D + 4 * M * D + 4 * M; /* pixels in, floats out, row indices */
+		*flops = s->csr ? nz : M * D;
+		*bytes = feat + 4 * M * D + 4 * M; /* features in, floats out, row indices */
 		return;
 	case OP_LOGITS:
 		*flops = logits;
-		*bytes = M * D + 4 * M + 4 * P + 4 * M * K;
+		*bytes = feat + 4 * M + 4 * P + 4 * M * K;
 		return;
 	case OP_SOFTMAX:
 		*flops = softmax;
-		*bytes = 8 * M * K + M;
+		*bytes = 8 * M * K + 4 * M;
 		return;
 	case OP_LOSS_GRAD:
-		*flops = logits + softmax + grad;
-		*bytes = M * D + 5 * M + 8 * P; /* pixels, labels, rows; W in, dW out */
+		if (s->csr) {
+			*flops = 4 * nz * K;
+			*bytes = feat + 8 * nz * K;
+			return;
+		}
+		*flops = logits + softmax + 2 * M * K * D + 2 * M * K;
+		*bytes = feat + 8 * M + 8 * P; /* features, classes, rows; W in, dW out */
 		return;
 	case OP_EPOCH: {
-		/* every batch a loss_grad and an update; only the pixels and labels
-		 * come from memory: the 31 KB of parameters live in cache */
-		size_t full = n / m, rest = n % m;
-		double f = 0, b = 0;
-		work_of(OP_LOSS_GRAD, m, n, k, d, &f, &b);
+		/* every batch a loss_grad and an update; only the features and the
+		 * classes come from memory (the parameters live in cache), and for
+		 * CSR rows the gradient's scatter */
+		size_t full = s->n / s->m, rest = s->n % s->m;
+		double f = 0, b = 0, N = (double)s->n;
+		struct shape one = *s;
+		if (s->csr) {
+			*flops = 4 * s->nnz_all * K + (double)(full + (rest > 0)) * 4 * P;
+			*bytes = csr_bytes(N, s->nnz_all) + 8 * s->nnz_all * K + 4 * N;
+			return;
+		}
+		work_of(OP_LOSS_GRAD, &one, &f, &b);
 		*flops = (double)full * (f + 4 * P);
 		if (rest) {
-			work_of(OP_LOSS_GRAD, rest, n, k, d, &f, &b);
+			one.m = rest;
+			work_of(OP_LOSS_GRAD, &one, &f, &b);
 			*flops += f + 4 * P;
 		}
-		*bytes = (double)n * (D + 1);
+		*bytes = N * (s->elem * D + 4);
 		return;
 	}
 	case OP_COUNT:
@@ -148,9 +185,13 @@ bool case_selected(const char *filter, const char *name)
 	return false;
 }
 
-void case_name(char *buf, size_t size, enum op op, const char *kernel, size_t batch, int threads)
+void case_name(char *buf, size_t size, enum op op, const char *kernel, enum softreg_source_kind source,
+	       size_t batch, int threads)
 {
-	snprintf(buf, size, "%s/%s/b%zu/t%d", op_names[op], kernel, batch, threads);
+	if (source == SOFTREG_SOURCE_U8)
+		snprintf(buf, size, "%s/%s/b%zu/t%d", op_names[op], kernel, batch, threads);
+	else
+		snprintf(buf, size, "%s/%s/%s/b%zu/t%d", op_names[op], kernel, source_tags[source], batch, threads);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -212,50 +253,50 @@ static void free_ctx(struct op_ctx *ctx)
 	softreg_model_free(ctx->model);
 	free(ctx->X);
 	free(ctx->Z);
-	free(ctx->dW);
-	free(ctx->labels);
+	free(ctx->grad);
+	free(ctx->y);
 }
 
 static int prepare(struct op_ctx *ctx, const struct bench_data *data, const struct case_result *c)
 {
-	const struct softreg_model *m = data->model;
-	size_t k = m->k, d = m->d, B = c->batch;
+	const struct softreg_model *m = data->model[c->source];
+	size_t k = m->k, d = m->d, B = c->batch, nX, nZ;
 	memset(ctx, 0, sizeof(*ctx));
-	ctx->data = data;
-	ctx->kernel = strcmp(c->kernel, "lib") ? softreg_kernel_by_name(c->kernel) : NULL;
-	ctx->batch = (struct softreg_batch){.m = B, .pixels = data->train.pixels, .rows = data->perm,
-					    .labels = data->train.labels};
-	size_t nX, nZ;
+	ctx->ds = &data->view[c->source];
+	ctx->m = m;
+	ctx->kernel = c->kern;
+	ctx->batch = (struct softreg_batch){.src = &ctx->ds->x, .y = ctx->ds->y, .m = B, .rows = data->perm};
 	if (!mul_ok(B, d, &nX) || !mul_ok(B, k, &nZ))
 		return BENCH_FAIL;
-	ctx->ws = softreg_workspace_alloc(B, k, d);
-	ctx->X = c->op == OP_GATHER ? malloc(nX * sizeof(float)) : NULL;
+	if (c->op == OP_GATHER)
+		return (ctx->X = malloc(nX * sizeof(float))) ? BENCH_OK : BENCH_FAIL;
+	ctx->ws = softreg_workspace_alloc(c->kern, B, k, d);
 	ctx->Z = malloc(nZ * sizeof(float));
-	ctx->dW = malloc((k * d + k) * sizeof(float));
-	ctx->labels = malloc(B);
-	if (!ctx->ws || (c->op == OP_GATHER && !ctx->X) || !ctx->Z || !ctx->dW || !ctx->labels)
+	ctx->grad = malloc((k * d + k) * sizeof(float));
+	ctx->y = malloc(B * sizeof(uint32_t));
+	if (!ctx->ws || !ctx->Z || !ctx->grad || !ctx->y)
 		return BENCH_FAIL;
-	ctx->db = ctx->dW + k * d;
 	for (size_t i = 0; i < B; i++)
-		ctx->labels[i] = data->train.labels[data->perm[i]];
+		ctx->y[i] = ctx->ds->y[data->perm[i]];
 	if (c->op == OP_SOFTMAX)
-		ctx->kernel->logits(m, &ctx->batch, ctx->Z, ctx->ws); /* realistic logits to start from */
+		c->kern->logits(m, &ctx->batch, ctx->Z, ctx->ws); /* realistic logits to start from */
 	if (c->op == OP_EPOCH) {
 		ctx->model = softreg_model_alloc(k, m->rows, m->cols);
 		if (!ctx->model)
 			return BENCH_FAIL;
+		softreg_model_copy(ctx->model, m); /* the preprocessing and classes; W and b are zeroed */
 		softreg_params_default(&ctx->params);
 		ctx->params.epochs = 1;
 		ctx->params.batch = B;
 		ctx->params.eval_every = 0;
-		ctx->params.kernel = ctx->kernel;
+		ctx->params.kernel = c->kern;
 	}
 	return BENCH_OK;
 }
 
 int time_case(const struct bench_opts *o, const struct bench_data *data, struct case_result *c, char *err)
 {
-	const struct softreg_model *m = data->model;
+	const struct softreg_dataset *ds = &data->view[c->source];
 	struct op_ctx ctx;
 	softreg_set_threads(c->threads);
 	int rc = prepare(&ctx, data, c);
@@ -268,7 +309,11 @@ int time_case(const struct bench_opts *o, const struct bench_data *data, struct 
 		snprintf(err, SOFTREG_ERRLEN, "%s: %.400s", c->name, ctx.err[0] ? ctx.err : "out of memory");
 		goto out;
 	}
-	work_of(c->op, c->batch, data->train.n, m->k, m->d, &c->flops, &c->bytes);
+	static const double elem[BENCH_SOURCES] = {1, 4, 2, 0};
+	bool csr = c->source == SOFTREG_SOURCE_CSR;
+	struct shape s = {.m = c->batch, .n = ds->n, .k = data->k, .d = ds->d, .elem = elem[c->source], .csr = csr,
+			  .nnz_batch = csr ? batch_nnz(data, c->batch) : 0, .nnz_all = csr ? (double)data->nnz : 0};
+	work_of(c->op, &s, &c->flops, &c->bytes);
 out:
 	free_ctx(&ctx);
 	return rc;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT
  * gate.c: the correctness gate, run before anything is timed (llm.c's way).
- * The blas kernel must agree with the naive one, the oracle (it sums in
- * double), on the same batch of real rows, within a stated float32
- * tolerance; and it must give the same bits at every thread count. */
+ * Every fast kernel must agree with the naive one, the oracle (it sums in
+ * double), on the same batch of real rows of every source it takes, within
+ * a stated float32 tolerance; and it must give the same bits at every thread
+ * count. Kernels return sums; the gate compares means (sums / m), as the
+ * solvers use them. */
 #include "bench.h"
 
 #include <math.h>
@@ -10,20 +12,26 @@
 #include <string.h>
 
 /*
- * |blas - naive| <= atol + rtol * |naive|, entry by entry (llm.c's form,
+ * |fast - naive| <= atol + rtol * |naive|, entry by entry (llm.c's form,
  * with an absolute floor for entries that cancel to near zero).
  *
- * Why these values. Pixels are scaled into [0, 1] and every entry of
+ * Why these values. Features are at most 1 in magnitude (MNIST's pixels
+ * scaled into [0, 1]; --shape rows of unit expected norm) and every entry of
  * G = S - Y is in [-1, 1], so no gradient entry exceeds 1 in magnitude: an
  * absolute tolerance means the same at every batch size. float32 has
  * u = 2^-24 = 6e-8, and a float sum of n terms errs by at most n u times the
  * sum of their magnitudes:
- *  - dW, db: means of m terms |g x| <= 1, summed by the blas kernel in chunks
- *    of at most 64 rows, then in a group (at most 60 chunks), then over at
- *    most 16 groups: at most (64 + 60 + 16) u = 8e-6, hence atol 1e-5;
- *  - logits: 784 products |w x| <= 0.05 for the gate's model: ~1e-6 in
- *    practice, 1e-3 in the (unreachable) worst case; atol 1e-4;
- *  - loss: the mean of logsumexp(z) - z_y, summed in double by both kernels:
+ *  - dW, db: means of m terms |g x| <= 1. The blas kernel sums in chunks of
+ *    at most 64 rows (256 for a large model), then in a group (at most 60
+ *    chunks), then over at most 16 groups: at most (64 + 60 + 16) u = 8e-6,
+ *    hence atol 1e-5 (a large model: (256 + ...) u = 2e-5 in the worst case;
+ *    rounding errors of random sign add up as the square root of the count,
+ *    so 1e-6 in practice). The sparse kernel sums each dW entry over the
+ *    batch's rows in order: m u in the worst case, sqrt(m) u in practice
+ *    (1.5e-5 for 60000 rows, times a mean |g x| well below 1);
+ *  - logits: d products |w x| <= 0.05 on MNIST: ~1e-6 in practice, 1e-3 in
+ *    the (unreachable) worst case; atol 1e-4;
+ *  - loss: the mean of logsumexp(z) - z_y, summed in double by every kernel:
  *    a few ulps of the ~2.3 it is worth; rtol 1e-5.
  * Measured on MNIST rows, batches 1 to 60000, OpenBLAS's Cooperlake and
  * Haswell kernels: the worst entry uses 0.5% of its tolerance (dW 6e-8,
@@ -38,49 +46,68 @@ const struct tolerance gate_tol[4] = {
 	{"logits", 1e-4, 1e-5},
 };
 
-static struct diff diff_of(const float *a, const float *r, size_t n, const struct tolerance *t)
+/* The oracle's work, batch * k * d multiply-adds, that the gate takes on at
+ * most: MNIST's whole training set (60000 x 784 x 10, about a second). A
+ * batch above both this and --naive-max is timed without a gate. */
+#define GATE_WORK (60000.0 * 784 * 10)
+
+size_t gate_max_batch(const struct bench_opts *o, const struct bench_data *data)
+{
+	double by_work = GATE_WORK / ((double)data->k * (double)data->base.d);
+	size_t b = by_work >= 1 ? (size_t)by_work : 1;
+	return b > o->naive_max ? b : o->naive_max;
+}
+
+static void diff_add(struct diff *d, double a, double r, const struct tolerance *t)
+{
+	double e = fabs(a - r), ref = fabs(r);
+	if (!isfinite(e)) {
+		d->abs = d->rel = d->worst = INFINITY;
+		return;
+	}
+	d->abs = fmax(d->abs, e);
+	/* relative error only where it means something: below atol it is noise */
+	if (ref >= t->atol)
+		d->rel = fmax(d->rel, e / ref);
+	d->worst = fmax(d->worst, e / (t->atol + t->rtol * ref));
+}
+
+/* the entries of a and r (n floats), each times 'scale' */
+static struct diff diff_of(const float *a, const float *r, size_t n, double scale, const struct tolerance *t)
 {
 	struct diff d = {0, 0, 0};
-	for (size_t i = 0; i < n; i++) {
-		double e = fabs((double)a[i] - (double)r[i]), ref = fabs((double)r[i]);
-		if (!isfinite(e)) {
-			d.abs = d.rel = d.worst = INFINITY;
-			return d;
-		}
-		d.abs = fmax(d.abs, e);
-		/* relative error only where it means something: below atol it is noise */
-		if (ref >= t->atol)
-			d.rel = fmax(d.rel, e / ref);
-		d.worst = fmax(d.worst, e / (t->atol + t->rtol * ref));
-	}
+	for (size_t i = 0; i < n && isfinite(d.worst); i++)
+		diff_add(&d, scale * a[i], scale * r[i], t);
 	return d;
 }
 
-/* What one kernel computes on the gate's batch. */
+/* What one kernel computes on the gate's batch: sums, and logits. */
 struct result {
-	float loss;
-	float *dW, *db, *Z; /* (k, d), (k), (m, k) */
+	double loss;
+	float *grad, *Z; /* (k*d + k): dW then db; (m, k) */
 };
 
-static void compute(const struct softreg_kernel *kern, const struct bench_data *data,
+static void compute(const struct softreg_kernel *kern, const struct softreg_model *m,
 		    const struct softreg_batch *b, struct softreg_workspace *ws, struct result *r)
 {
-	r->loss = kern->loss_grad(data->model, b, r->dW, r->db, ws);
-	kern->logits(data->model, b, r->Z, ws);
+	r->loss = kern->loss_grad(m, b, r->grad, ws);
+	kern->logits(m, b, r->Z, ws);
 }
 
-static bool same_bits(const struct result *a, const struct result *b, size_t nW, size_t nb, size_t nZ)
+static bool same_bits(const struct result *a, const struct result *b, size_t ngrad, size_t nZ)
 {
-	return memcmp(&a->loss, &b->loss, sizeof(float)) == 0 && memcmp(a->dW, b->dW, nW * sizeof(float)) == 0 &&
-	       memcmp(a->db, b->db, nb * sizeof(float)) == 0 && memcmp(a->Z, b->Z, nZ * sizeof(float)) == 0;
+	return memcmp(&a->loss, &b->loss, sizeof(a->loss)) == 0 &&
+	       memcmp(a->grad, b->grad, ngrad * sizeof(float)) == 0 && memcmp(a->Z, b->Z, nZ * sizeof(float)) == 0;
 }
 
 /* The test hook: move one dW entry well outside the tolerance, as a wrong
- * kernel would, so that a test can check that the gate fails. */
-static void plant_error(float *dW, const float *ref, size_t n)
+ * kernel would, so that a test can check that the gate fails. The entries
+ * are sums of m rows; the gate compares them divided by m. */
+static void plant_error(float *grad, const float *ref, size_t nW, size_t m)
 {
-	size_t i = n / 2;
-	dW[i] += (float)(100 * (gate_tol[1].atol + gate_tol[1].rtol * fabs((double)ref[i])));
+	size_t i = nW / 2;
+	double mean = fabs((double)ref[i]) / (double)m;
+	grad[i] += (float)((double)m * 100 * (gate_tol[1].atol + gate_tol[1].rtol * mean));
 }
 
 static int max_threads(const struct bench_opts *o)
@@ -91,51 +118,75 @@ static int max_threads(const struct bench_opts *o)
 	return t;
 }
 
-int run_gate(const struct bench_opts *o, const struct bench_data *data, size_t batch, struct gate_result *g,
-	     char *err)
+static void compare(const struct bench_opts *o, const struct result *fast, const struct result *ref, size_t m,
+		    size_t k, size_t d, struct gate_result *g)
 {
-	const struct softreg_model *m = data->model;
-	size_t k = m->k, d = m->d, nW = k * d, nZ = batch * k;
-	struct softreg_batch b = {.m = batch, .pixels = data->train.pixels, .rows = data->perm,
-				  .labels = data->train.labels};
-	struct result res[3]; /* naive, blas at the first thread count, blas at another */
-	float *mem = NULL;
-	struct softreg_workspace *ws = NULL;
-	int rc = BENCH_FAIL;
-
-	memset(g, 0, sizeof(*g));
-	g->batch = batch;
-	softreg_set_threads(max_threads(o)); /* the workspace serves up to this many */
-	ws = softreg_workspace_alloc(batch, k, d);
-	size_t per = nW + k + nZ;
-	mem = malloc(3 * per * sizeof(float)); /* nZ <= 2^24 * 256: no overflow */
-	if (!ws || !mem) {
-		snprintf(err, SOFTREG_ERRLEN, "out of memory for the gate at batch %zu", batch);
-		goto out;
-	}
-	for (int i = 0; i < 3; i++) {
-		res[i].dW = mem + (size_t)i * per;
-		res[i].db = res[i].dW + nW;
-		res[i].Z = res[i].db + k;
-	}
-	compute(&softreg_kernel_naive, data, &b, ws, &res[0]);
-	g->same_bits = true;
-	for (int t = 0; t < o->nthreads; t++) {
-		softreg_set_threads(o->threads[t]);
-		struct result *r = t == 0 ? &res[1] : &res[2];
-		compute(&softreg_kernel_blas, data, &b, ws, r);
-		if (t > 0 && !same_bits(&res[1], r, nW, k, nZ))
-			g->same_bits = false;
-	}
+	size_t nW = k * d;
+	double inv = 1.0 / (double)m;
 	if (o->plant_error)
-		plant_error(res[1].dW, res[0].dW, nW);
-	g->loss = diff_of(&res[1].loss, &res[0].loss, 1, &gate_tol[0]);
-	g->dW = diff_of(res[1].dW, res[0].dW, nW, &gate_tol[1]);
-	g->db = diff_of(res[1].db, res[0].db, k, &gate_tol[2]);
-	g->logits = diff_of(res[1].Z, res[0].Z, nZ, &gate_tol[3]);
+		plant_error(fast->grad, ref->grad, nW, m);
+	g->loss = (struct diff){0, 0, 0};
+	diff_add(&g->loss, fast->loss * inv, ref->loss * inv, &gate_tol[0]);
+	g->dW = diff_of(fast->grad, ref->grad, nW, inv, &gate_tol[1]);
+	g->db = diff_of(fast->grad + nW, ref->grad + nW, k, inv, &gate_tol[2]);
+	g->logits = diff_of(fast->Z, ref->Z, m * k, 1.0, &gate_tol[3]);
 	g->within_tol = g->loss.worst <= 1 && g->dW.worst <= 1 && g->db.worst <= 1 && g->logits.worst <= 1;
 	g->passed = g->within_tol && g->same_bits;
+}
+
+int run_gate(const struct bench_opts *o, const struct bench_data *data, enum softreg_source_kind source,
+	     size_t batch, struct gate_result *out, size_t *n, char *err)
+{
+	const struct softreg_model *m = data->model[source];
+	const struct softreg_dataset *ds = &data->view[source];
+	size_t k = m->k, d = m->d, ngrad = k * d + k, nZ, per;
+	struct softreg_batch b = {.src = &ds->x, .y = ds->y, .m = batch, .rows = data->perm};
+	struct result res[3]; /* naive, the kernel at the first thread count, at another */
+	struct softreg_workspace *ws = NULL;
+	float *mem = NULL;
+	int rc = BENCH_FAIL;
+
+	*n = 0;
+	if (!mul_ok(batch, k, &nZ) || !mul_ok(3, ngrad + nZ, &per) || !(mem = malloc(per * sizeof(float))))
+		goto nomem;
+	for (int i = 0; i < 3; i++) {
+		res[i].grad = mem + (size_t)i * (ngrad + nZ);
+		res[i].Z = res[i].grad + ngrad;
+	}
+	softreg_set_threads(1);
+	if (!(ws = softreg_workspace_alloc(&softreg_kernel_naive, batch, k, d)))
+		goto nomem;
+	compute(&softreg_kernel_naive, m, &b, ws, &res[0]);
+	softreg_workspace_free(ws);
+	ws = NULL;
+	for (size_t ki = 0; softreg_kernels[ki] && ki < BENCH_MAX_KERNELS; ki++) {
+		const struct softreg_kernel *kern = softreg_kernels[ki];
+		if (kern == &softreg_kernel_naive || !softreg_kernel_takes(kern, source))
+			continue;
+		struct gate_result *g = &out[(*n)++];
+		memset(g, 0, sizeof(*g));
+		g->batch = batch;
+		g->source = source;
+		g->kernel = kern;
+		g->same_bits = true;
+		softreg_set_threads(max_threads(o)); /* the workspace serves up to this many */
+		if (!(ws = softreg_workspace_alloc(kern, batch, k, d)))
+			goto nomem;
+		for (int t = 0; t < o->nthreads; t++) {
+			softreg_set_threads(o->threads[t]);
+			struct result *r = t == 0 ? &res[1] : &res[2];
+			compute(kern, m, &b, ws, r);
+			if (t > 0 && !same_bits(&res[1], r, ngrad, nZ))
+				g->same_bits = false;
+		}
+		softreg_workspace_free(ws);
+		ws = NULL;
+		compare(o, &res[1], &res[0], batch, k, d, g);
+	}
 	rc = BENCH_OK;
+	goto out;
+nomem:
+	snprintf(err, SOFTREG_ERRLEN, "out of memory for the gate at batch %zu (%s rows)", batch, source_tags[source]);
 out:
 	softreg_workspace_free(ws);
 	free(mem);

@@ -29,10 +29,53 @@ static const char *or_unset(const char *s)
 	return s ? s : "(unset)";
 }
 
+/* "47.0 MB" */
+static const char *megabytes(size_t bytes, char *buf, size_t size)
+{
+	snprintf(buf, size, "%.1f MB", (double)bytes / 1e6);
+	return buf;
+}
+
+static void print_data(FILE *f, const struct run *r)
+{
+	const struct bench_data *d = &r->data;
+	const struct softreg_dataset *ds = &d->base;
+	switch (d->origin) {
+	case DATA_MNIST:
+		fprintf(f, "data     %s, MNIST's training set: %zu images of %zux%zu, %zu classes\n", d->where, ds->n,
+			ds->rows, ds->cols, d->k);
+		break;
+	case DATA_SYNTHETIC:
+		fprintf(f, "data     %s, random pixels and labels of MNIST's shape: %zu images of %zux%zu, %zu classes\n",
+			d->where, ds->n, ds->rows, ds->cols, d->k);
+		break;
+	case DATA_SHAPE:
+		fprintf(f, "data     %s: %zu rows of %zu Gaussian float32 features (unit expected norm), %zu classes "
+			   "(labels %lld, %lld, ..., %lld)\n",
+			d->where, ds->n, ds->d, d->k, (long long)d->classes[0], (long long)d->classes[1],
+			(long long)d->classes[d->k - 1]);
+		break;
+	}
+	fputs("sources ", f);
+	for (int s = 0, first = 1; s < BENCH_SOURCES; s++) {
+		char mb[32];
+		if (!d->have[s])
+			continue;
+		fprintf(f, "%s %s (", first ? "" : ",", source_tags[s]);
+		if (s == SOFTREG_SOURCE_CSR)
+			fprintf(f, "%s, %.2fM nonzeros: %.1f%% of the entries)", megabytes(d->bytes[s], mb, sizeof(mb)),
+				(double)d->nnz / 1e6, 100.0 * (double)d->nnz / ((double)ds->n * (double)ds->d));
+		else
+			fprintf(f, "%s, %s)", softreg_source_name((enum softreg_source_kind)s),
+				megabytes(d->bytes[s], mb, sizeof(mb)));
+		first = 0;
+	}
+	fputc('\n', f);
+}
+
 void print_header(FILE *f, const struct run *r)
 {
 	const struct machine *m = &r->machine;
-	const struct softreg_dataset *ds = &r->data.train;
 	fprintf(f, "softreg-bench %s (git %s), %s\n", SOFTREG_VERSION_STRING, BENCH_GIT, r->date);
 	fprintf(f, "cpu      %s, %d cores; simd %s\n", m->cpu, m->cores, m->simd);
 	fprintf(f, "blas     %s\n", m->blas_config);
@@ -41,9 +84,7 @@ void print_header(FILE *f, const struct run *r)
 		or_unset(m->l2_env));
 	if (m->core_note)
 		fprintf(f, "warning  %s\n", m->core_note);
-	fprintf(f, "data     %s%s: %zu images of %zux%zu, %u classes\n", r->data.source,
-		r->data.synthetic ? ", random pixels and labels of MNIST's shape" : ", MNIST's training set", ds->n,
-		ds->rows, ds->cols, (unsigned)ds->max_label + 1);
+	print_data(f, r);
 	for (int i = 0; i < r->nnotes; i++)
 		fprintf(f, "note     %s\n", r->notes[i]);
 }
@@ -58,29 +99,31 @@ void print_bounds(FILE *f, const struct bound *b, int n, const char *when)
 void print_gate(FILE *f, const struct run *r)
 {
 	const struct bench_opts *o = r->o;
-	fprintf(f, "\ncorrectness gate: blas against naive (the oracle) on the same rows;\n"
-		   "pass when |blas - naive| <= atol + rtol |naive| for every entry, and blas gives the same bits"
-		   " at every thread count\n  tolerance");
+	fprintf(f, "\ncorrectness gate: every fast kernel against naive (the oracle) on the same rows of each source;\n"
+		   "pass when |kernel - naive| <= atol + rtol |naive| for every entry (loss and gradient as means),\n"
+		   "and the kernel gives the same bits at every thread count\n  tolerance");
 	for (int i = 0; i < 4; i++)
 		fprintf(f, "  %s %.0e + %.0e|r|", gate_tol[i].what, gate_tol[i].atol, gate_tol[i].rtol);
-	fprintf(f, "\n  %7s %9s %9s %9s %9s %9s %9s %10s %7s  threads", "batch", "loss abs", "loss rel", "dW abs",
-		"dW rel", "db abs", "db rel", "logits abs", "worst");
+	fprintf(f, "\n  %7s %-6s %-6s %9s %9s %9s %9s %9s %9s %10s %7s  threads", "batch", "source", "kernel",
+		"loss abs", "loss rel", "dW abs", "dW rel", "db abs", "db rel", "logits abs", "worst");
 	for (int t = 0; t < o->nthreads; t++)
 		fprintf(f, "%s%d", t ? "," : " ", o->threads[t]);
 	fputc('\n', f);
 	for (size_t i = 0; i < r->ngates; i++) {
 		const struct gate_result *g = &r->gates[i];
 		double worst = fmax(fmax(g->loss.worst, g->dW.worst), fmax(g->db.worst, g->logits.worst));
-		fprintf(f, "  %7zu %9.2e %9.2e %9.2e %9.2e %9.2e %9.2e %10.2e %7.3f  %-9s  %s\n", g->batch, g->loss.abs,
-			g->loss.rel, g->dW.abs, g->dW.rel, g->db.abs, g->db.rel, g->logits.abs, worst,
-			g->same_bits ? "same bits" : "DIFFER", g->passed ? "ok" : "FAILED");
+		fprintf(f, "  %7zu %-6s %-6s %9.2e %9.2e %9.2e %9.2e %9.2e %9.2e %10.2e %7.3f  %-9s  %s\n", g->batch,
+			source_tags[g->source], g->kernel->name, g->loss.abs, g->loss.rel, g->dW.abs, g->dW.rel, g->db.abs,
+			g->db.rel, g->logits.abs, worst, g->same_bits ? "same bits" : "DIFFER", g->passed ? "ok" : "FAILED");
 	}
 }
 
+#define NAME_WIDTH 32
+
 void print_case_header(FILE *f)
 {
-	fprintf(f, "\n%-26s %6s %11s %11s %8s %7s %10s %6s %-7s %8s\n", "case", "reps", "min us", "median us",
-		"GFLOP/s", "GB/s", "bound us", "%bound", "limit", "vs naive");
+	fprintf(f, "\n%-*s %6s %11s %11s %8s %7s %10s %6s %-7s %8s\n", NAME_WIDTH, "case", "reps", "min us",
+		"median us", "GFLOP/s", "GB/s", "bound us", "%bound", "limit", "vs naive");
 }
 
 void print_case(FILE *f, const struct case_result *c)
@@ -88,8 +131,8 @@ void print_case(FILE *f, const struct case_result *c)
 	char speedup[32] = "";
 	if (c->speedup > 0)
 		snprintf(speedup, sizeof(speedup), "%.1fx", c->speedup);
-	fprintf(f, "%-26s %6zu %11.2f %11.2f %8.2f %7.2f %10.2f %5.1f%% %-7s %8s\n", c->name, c->reps, c->ns_min / 1e3,
-		c->ns_median / 1e3, c->gflops, c->gbps, c->bound_ns / 1e3, c->pct_of_bound,
+	fprintf(f, "%-*s %6zu %11.2f %11.2f %8.2f %7.2f %10.2f %5.1f%% %-7s %8s\n", NAME_WIDTH, c->name, c->reps,
+		c->ns_min / 1e3, c->ns_median / 1e3, c->gflops, c->gbps, c->bound_ns / 1e3, c->pct_of_bound,
 		c->compute_bound ? "compute" : "memory", speedup);
 	fflush(f);
 }
@@ -103,11 +146,11 @@ void print_epoch_summary(FILE *f, const struct run *r)
 			continue;
 		const struct bound *b = bound_for(r->bounds, r->nbounds, c->threads);
 		if (!any)
-			fprintf(f, "\nepoch floor: the larger of flops / sgemm peak and pixel bytes / read bandwidth\n");
+			fprintf(f, "\nepoch floor: the larger of flops / sgemm peak and feature bytes / read bandwidth\n");
 		any = true;
-		fprintf(f, "  %-24s %8.2f ms   floor %6.2f ms = max(%.3f GFLOP / %.0f GFLOP/s, %.1f MB / %.1f GB/s)"
+		fprintf(f, "  %-*s %8.2f ms   floor %6.2f ms = max(%.3f GFLOP / %.0f GFLOP/s, %.1f MB / %.1f GB/s)"
 			   "   ratio %.2f\n",
-			c->name, c->ns_min / 1e6, c->bound_ns / 1e6, c->flops / 1e9, b ? b->sgemm_gflops : 0,
+			NAME_WIDTH, c->name, c->ns_min / 1e6, c->bound_ns / 1e6, c->flops / 1e9, b ? b->sgemm_gflops : 0,
 			c->bytes / 1e6, b ? b->read_gbps : 0, c->ns_min / c->bound_ns);
 	}
 }
@@ -150,7 +193,8 @@ static void json_diff(FILE *f, const char *name, const struct diff *d)
 
 static void json_gate(FILE *f, const struct gate_result *g)
 {
-	fprintf(f, "{\"batch\": %zu, ", g->batch);
+	fprintf(f, "{\"batch\": %zu, \"source\": \"%s\", \"kernel\": \"%s\", ", g->batch, source_tags[g->source],
+		g->kernel->name);
 	json_diff(f, "loss", &g->loss);
 	fputs(", ", f);
 	json_diff(f, "dW", &g->dW);
@@ -193,8 +237,9 @@ static void json_case(FILE *f, const struct case_result *c)
 {
 	fputs("{\"name\": ", f);
 	json_string(f, c->name);
-	fprintf(f, ", \"kernel\": \"%s\", \"op\": \"%s\", \"batch\": %zu, \"threads\": %d, \"reps\": %zu, \"inner\": %zu",
-		c->kernel, c->op_name, c->batch, c->threads, c->reps, c->inner);
+	fprintf(f, ", \"kernel\": \"%s\", \"source\": \"%s\", \"op\": \"%s\", \"batch\": %zu, \"threads\": %d, "
+		   "\"reps\": %zu, \"inner\": %zu",
+		c->kernel, source_tags[c->source], c->op_name, c->batch, c->threads, c->reps, c->inner);
 	fputs(", \"ns_min\": ", f);
 	json_number(f, c->ns_min);
 	fputs(", \"ns_median\": ", f);
@@ -219,7 +264,7 @@ static void json_case(FILE *f, const struct case_result *c)
 		fputs(", \"speedup_vs_naive\": ", f);
 		json_number(f, c->speedup);
 	}
-	if (c->gate && strcmp(c->kernel, "blas") == 0) {
+	if (c->gate) {
 		fputs(", \"correctness\": ", f);
 		json_gate(f, c->gate);
 	}
@@ -239,6 +284,26 @@ static void json_bounds(FILE *f, const struct bound *b, int n)
 	fputc(']', f);
 }
 
+static void json_data(FILE *f, const struct bench_data *d)
+{
+	static const char *const origins[] = {"mnist", "synthetic", "shape"};
+	fprintf(f, ",\n \"data\": {\"synthetic\": %s, \"origin\": \"%s\", \"source\": ",
+		d->origin == DATA_MNIST ? "false" : "true", origins[d->origin]);
+	json_string(f, d->where);
+	fprintf(f, ", \"n\": %zu, \"d\": %zu, \"k\": %zu, \"sources\": [", d->base.n, d->base.d, d->k);
+	for (int s = 0, first = 1; s < BENCH_SOURCES; s++) {
+		if (!d->have[s])
+			continue;
+		fprintf(f, "%s{\"name\": \"%s\", \"kind\": \"%s\", \"bytes\": %zu", first ? "" : ", ", source_tags[s],
+			softreg_source_name((enum softreg_source_kind)s), d->bytes[s]);
+		if (s == SOFTREG_SOURCE_CSR)
+			fprintf(f, ", \"nnz\": %llu", (unsigned long long)d->nnz);
+		fputc('}', f);
+		first = 0;
+	}
+	fputs("]}", f);
+}
+
 static void json_body(FILE *f, const struct run *r)
 {
 	const struct bench_opts *o = r->o;
@@ -246,14 +311,12 @@ static void json_body(FILE *f, const struct run *r)
 	json_string(f, BENCH_GIT);
 	fprintf(f, ",\n \"date\": \"%s\",\n \"machine\": ", r->date);
 	json_machine(f, r);
-	fprintf(f, ",\n \"data\": {\"synthetic\": %s, \"source\": ", r->data.synthetic ? "true" : "false");
-	json_string(f, r->data.source);
-	fprintf(f, ", \"n\": %zu, \"d\": %zu, \"k\": %u}", r->data.train.n, r->data.train.d,
-		(unsigned)r->data.train.max_label + 1);
+	json_data(f, &r->data);
 	fprintf(f, ",\n \"settings\": {\"reps\": %zu, \"min_seconds\": ", o->reps);
 	json_number(f, o->min_seconds);
 	fputs(", \"filter\": ", f);
 	json_string(f, o->filter ? o->filter : "");
+	fprintf(f, ", \"naive_max\": %zu", o->naive_max);
 	fputs("},\n \"notes\": [", f);
 	for (int i = 0; i < r->nnotes; i++) {
 		fputs(i ? ", " : "", f);

@@ -1,17 +1,50 @@
 #!/usr/bin/env bash
 # softreg-bench --json writes the fields scripts/bench-compare and the README
-# rely on: machine, commit, date, bounds, and per case name, kernel, op,
-# batch, threads, ns_min, ns_median, gflops, gbps, the gate's figures, and
-# bound_ns for epoch records.
+# rely on: machine, commit, date, bounds, the data and its sources, and per
+# case name, kernel, source, op, batch, threads, ns_min, ns_median, gflops,
+# gbps, the gate's figures, and bound_ns for epoch records. Case names keep
+# the form of the runs before sources (op/kernel/bBATCH/tTHREADS) for uint8
+# rows, so that old baselines still compare, and name the source otherwise.
 set -euo pipefail
 bench=${SOFTREG_BENCH:?set SOFTREG_BENCH}
 python=${PYTHON:-/usr/bin/python3}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/softreg-bench-test.XXXXXX")
 trap 'rm -rf -- "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"$bench" --batch 4096 --threads 1 --filter 'loss_grad,epoch/blas' --reps 2 --min-seconds 0.01 \
+# the plan's names: every kernel on each source it takes; softmax (which does
+# not read the source) once per kernel, on its first source
+"$bench" --list --batch 256 --threads 1,2 --filter 'loss_grad,softmax' >"$tmp/list.out"
+cat >"$tmp/list.want" <<'NAMES'
+softmax/naive/b256/t1
+softmax/blas/b256/t1
+softmax/blas/b256/t2
+softmax/sparse/csr/b256/t1
+softmax/sparse/csr/b256/t2
+loss_grad/naive/b256/t1
+loss_grad/blas/b256/t1
+loss_grad/blas/b256/t2
+loss_grad/naive/f32/b256/t1
+loss_grad/blas/f32/b256/t1
+loss_grad/blas/f32/b256/t2
+loss_grad/naive/f16/b256/t1
+loss_grad/blas/f16/b256/t1
+loss_grad/blas/f16/b256/t2
+loss_grad/naive/csr/b256/t1
+loss_grad/sparse/csr/b256/t1
+loss_grad/sparse/csr/b256/t2
+NAMES
+diff -u "$tmp/list.want" "$tmp/list.out" || fail "--list: unexpected case names"
+"$bench" --list --batch 256 --threads 1 --filter gather --source f16,u8 >"$tmp/gather.out"
+printf '%s\n' gather/lib/b256/t1 gather/lib/f16/b256/t1 | diff -u - "$tmp/gather.out" ||
+    fail "--list --source f16,u8: unexpected gather names"
+echo "ok: case names"
+
+"$bench" --batch 4096 --threads 1 --filter 'loss_grad,epoch/blas,epoch/sparse' --reps 2 --min-seconds 0.01 \
     --json "$tmp/out.json" >"$tmp/run.out"
-"$python" - "$tmp/out.json" <<'PY'
+"$bench" --shape 3000,64,20 --batch 256 --threads 1 --filter 'loss_grad' --reps 2 --min-seconds 0.01 \
+    --json "$tmp/shape.json" >"$tmp/shape.out"
+"$python" - "$tmp/out.json" "$tmp/shape.json" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
 def need(obj, keys, where):
@@ -21,16 +54,43 @@ need(doc, ["machine", "cases", "git", "date", "bounds", "bounds_end", "gate", "t
 need(doc["machine"], ["cpu", "cores", "simd", "blas_config", "blas_core", "OPENBLAS_CORETYPE",
                       "OPENBLAS_L2_SIZE", "threads"], "machine")
 assert doc["bounds"] and all(b["read_gbps"] > 0 and b["sgemm_gflops"] > 0 for b in doc["bounds"]), "bounds"
+need(doc["data"], ["n", "d", "k", "sources"], "data")
+assert [s["name"] for s in doc["data"]["sources"]] == ["u8", "f32", "f16", "csr"], doc["data"]["sources"]
+assert doc["data"]["sources"][3]["nnz"] > 0, "csr nnz"
 names = [c["name"] for c in doc["cases"]]
-assert names == ["loss_grad/naive/b4096/t1", "loss_grad/blas/b4096/t1", "epoch/blas/b4096/t1"], names
+want = ["loss_grad/naive/b4096/t1", "loss_grad/blas/b4096/t1",
+        "loss_grad/naive/f32/b4096/t1", "loss_grad/blas/f32/b4096/t1",
+        "loss_grad/naive/f16/b4096/t1", "loss_grad/blas/f16/b4096/t1",
+        "loss_grad/naive/csr/b4096/t1", "loss_grad/sparse/csr/b4096/t1",
+        "epoch/blas/b4096/t1", "epoch/blas/f32/b4096/t1", "epoch/blas/f16/b4096/t1", "epoch/sparse/csr/b4096/t1"]
+assert names == want, names
 for c in doc["cases"]:
-    need(c, ["name", "kernel", "op", "batch", "threads", "ns_min", "ns_median", "gflops", "gbps"], c["name"])
+    need(c, ["name", "kernel", "source", "op", "batch", "threads", "ns_min", "ns_median", "gflops", "gbps"], c["name"])
     assert 0 < c["ns_min"] <= c["ns_median"], c["name"]
     assert c["batch"] == 4096 and c["threads"] == 1, c["name"]
-blas = doc["cases"][1]
-assert blas["correctness"]["passed"] and blas["correctness"]["dW"]["max_abs"] >= 0, "correctness"
-assert blas["speedup_vs_naive"] > 1, "speedup"
-epoch = doc["cases"][2]
-assert epoch["bound_ns"] > 0 and epoch["ratio_to_bound"] > 0, "epoch bound"
+    parts = c["name"].split("/")
+    assert (c["source"] == "u8") == (len(parts) == 4), c["name"]
+    assert c["source"] == "u8" or parts[2] == c["source"], c["name"]
+    assert c["gflops"] > 0 and c["gbps"] > 0 and c["bound_ns"] > 0, c["name"]
+    if c["kernel"] != "naive":
+        assert c["correctness"]["passed"] and c["correctness"]["dW"]["max_abs"] >= 0, c["name"]
+        assert c["correctness"]["source"] == c["source"] and c["correctness"]["kernel"] == c["kernel"], c["name"]
+    if c["op"] == "loss_grad" and c["kernel"] != "naive":
+        assert c["speedup_vs_naive"] > 0, c["name"]
+    if c["op"] == "loss_grad" and c["kernel"] == "blas":  # ~10x: safe on a busy machine
+        assert c["speedup_vs_naive"] > 1, c["name"]
+    if c["op"] == "epoch":
+        assert c["ratio_to_bound"] > 0, c["name"]
+sparse = [c for c in doc["cases"] if c["kernel"] == "sparse"]
+assert sparse and all(c["limit"] == "memory" for c in sparse), "sparse: bound by memory (8 bytes per nonzero per class)"
+pairs = {(g["source"], g["kernel"]) for g in doc["gate"]}
+assert pairs == {("u8", "blas"), ("f32", "blas"), ("f16", "blas"), ("csr", "sparse")}, pairs
+
+shape = json.load(open(sys.argv[2]))
+assert shape["data"]["origin"] == "shape" and shape["data"]["k"] == 20 and shape["data"]["d"] == 64, shape["data"]
+assert [s["name"] for s in shape["data"]["sources"]] == ["f32", "f16"], shape["data"]["sources"]
+names = [c["name"] for c in shape["cases"]]
+assert names == ["loss_grad/naive/f32/b256/t1", "loss_grad/blas/f32/b256/t1",
+                 "loss_grad/naive/f16/b256/t1", "loss_grad/blas/f16/b256/t1"], names
 print("ok: the JSON has every field")
 PY

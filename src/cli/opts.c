@@ -13,11 +13,13 @@
 static int fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(const char *cmd, const char *fmt, ...)
 {
+	/* a command of softreg ("train"), or a program of its own ("softreg-bench") */
+	bool program = strncmp(cmd, "softreg-", 8) == 0;
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "softreg: %s: ", cmd);
+	fprintf(stderr, program ? "%s: " : "softreg: %s: ", cmd);
 	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, " (see softreg %s --help)\n", cmd);
+	fprintf(stderr, program ? " (see %s --help)\n" : " (see softreg %s --help)\n", cmd);
 	va_end(ap);
 	return OPTS_USAGE;
 }
