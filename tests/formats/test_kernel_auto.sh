@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# test_kernel_auto.sh: `--kernel auto` (the default) picks the sparse kernel
+# for libsvm data and blas for dense data (CSV, .npy), as `train --json`
+# reports in "kernel", for SGD and L-BFGS; an explicit --kernel is obeyed.
+# The data: 400 rows, 20 features, 4 classes (labels 5, 10, 15, 20), written
+# here with awk as libsvm and CSV, and as .npy when /usr/bin/python3 has
+# numpy (that case is left out otherwise); the JSON is read by any python3.
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
+if command -v python3 >/dev/null; then json_py=python3; else need_numpy; json_py=$py; fi
+
+# a sparse problem: each row has 3 nonzeros; the class decides the first one
+for split in train test; do
+    awk -v seed="$([[ $split == train ]] && echo 1 || echo 2)" 'BEGIN {
+        srand(seed)
+        for (i = 0; i < 400; i++) {
+            c = i % 4
+            j1 = c * 5 + 1 + int(rand() * 5); j2 = 1 + int(rand() * 20); j3 = 1 + int(rand() * 20)
+            if (j2 == j1) j2 = j1 % 20 + 1
+            if (j3 == j1 || j3 == j2) j3 = 0
+            line = (5 * c + 5)
+            # indices in increasing order
+            n = 0; a[n++] = j1; a[n++] = j2; if (j3) a[n++] = j3
+            for (p = 0; p < n; p++) for (q = p + 1; q < n; q++) if (a[q] < a[p]) { t = a[p]; a[p] = a[q]; a[q] = t }
+            for (p = 0; p < n; p++) line = line " " a[p] ":" sprintf("%.3f", 0.5 + rand())
+            print line
+        }
+    }' >"$tmp/$split.svm"
+    # the same rows, dense, as CSV
+    awk 'BEGIN { printf "label"; for (j = 1; j <= 20; j++) printf ",f%d", j; print "" }
+        { for (j = 1; j <= 20; j++) v[j] = 0
+          for (p = 2; p <= NF; p++) { split($p, kv, ":"); v[kv[1]] = kv[2] }
+          printf "%s", $1; for (j = 1; j <= 20; j++) printf ",%s", v[j]; print "" }' "$tmp/$split.svm" >"$tmp/$split.csv"
+done
+
+kernel_of() { # EXPECTED TRAIN-ARGS...
+    local want=$1 got
+    shift
+    got=$("$SOFTREG" train "$@" --json --quiet | "$json_py" -c 'import json, sys; print(json.load(sys.stdin)["kernel"])')
+    echo "train $* -> kernel $got"
+    if [[ $got != "$want" ]]; then
+        echo "FAIL: train $* ran the $got kernel, not $want" >&2
+        fail=1
+    fi
+}
+fail=0
+svm=(--train "$tmp/train.svm" --test "$tmp/test.svm")
+csv=(--train "$tmp/train.csv" --test "$tmp/test.csv")
+kernel_of sparse "${svm[@]}"
+kernel_of sparse "${svm[@]}" --kernel auto --solver lbfgs
+kernel_of sparse "${svm[@]}" --format libsvm
+kernel_of naive "${svm[@]}" --kernel naive
+kernel_of blas "${csv[@]}"
+kernel_of blas "${csv[@]}" --solver lbfgs
+if [[ -x $py ]] && "$py" -c 'import numpy' 2>/dev/null; then
+    "$py" - "$tmp" <<'PY'
+import sys, numpy as np
+t = sys.argv[1]
+for split in ("train", "test"):
+    a = np.loadtxt(f"{t}/{split}.csv", delimiter=",", skiprows=1)
+    np.save(f"{t}/{split}-x.npy", a[:, 1:].astype(np.float32))
+    np.save(f"{t}/{split}-y.npy", a[:, 0].astype(np.int64))
+PY
+    kernel_of blas --train "$tmp/train-x.npy" --train-labels "$tmp/train-y.npy" --test "$tmp/test-x.npy" \
+        --test-labels "$tmp/test-y.npy"
+else
+    echo "no $py with numpy: the .npy case is left out"
+fi
+exit $fail
