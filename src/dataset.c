@@ -225,9 +225,10 @@ enum softreg_result softreg_dataset_read(const char *features, const char *label
 	case SOFTREG_FORMAT_CSV: return sr_csv_read(features, opts, ds, err);
 	case SOFTREG_FORMAT_AUTO: break;
 	}
-	struct stat st;
-	if (stat(features, &st) != 0)
-		return sr_fail(err, SOFTREG_ERR_IO, "%s: %s", features, strerror(errno));
+	int fd = sr_open_fd(features, NULL, err); /* missing, a folder, a FIFO: say that first */
+	if (fd < 0)
+		return SOFTREG_ERR_IO;
+	close(fd);
 	return sr_fail(err, SOFTREG_ERR_FORMAT,
 		       "%s: unknown format (not IDX or .npy by content; name it .svm, .libsvm, .txt or .csv, or give --format)",
 		       features);

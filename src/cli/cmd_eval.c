@@ -101,7 +101,7 @@ int cmd_eval(int argc, char **argv)
 		runtime_error("%s; model: %s", err, o.model);
 		goto out;
 	}
-	char buf[4096];
+	static char buf[4096]; /* static: off a small stack */
 	if (o.data.dir && softreg_dataset_find(o.data.dir, o.split ? "train-labels-idx1-ubyte" : "t10k-labels-idx1-ubyte",
 					      buf, sizeof(buf), NULL) == SOFTREG_OK)
 		what = buf; /* the labels file: where a wrong label is */

@@ -209,7 +209,8 @@ static int check_opts(struct train_opts *o, const struct opt_seen *seen)
 static int make_model(struct train_opts *o, struct softreg_dataset *train, struct softreg_model **m_ret,
 		      struct softreg_train_state **st_ret)
 {
-	char err[SOFTREG_ERRLEN], buf[4096];
+	char err[SOFTREG_ERRLEN];
+	static char buf[4096]; /* static: off a small stack */
 	const char *what = data_labels_name(&o->data, 0, buf, sizeof(buf));
 	if (o->resume) {
 		if (softreg_model_load(o->resume, m_ret, st_ret, err))
@@ -421,7 +422,7 @@ int cmd_train(int argc, char **argv)
 		rc = runtime_error("%s", err);
 		goto out;
 	}
-	char buf[4096];
+	static char buf[4096]; /* static: off a small stack */
 	if (have_test && (rc = data_map(&test, c.m->classes, c.m->k, data_labels_name(&o.data, 1, buf, sizeof(buf)))))
 		goto out;
 	if ((rc = check_blas_headroom(threads)))

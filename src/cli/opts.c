@@ -73,15 +73,17 @@ static int bad(const char *cmd, const struct opt *o, const char *v, const char *
 
 static int set_value(const char *cmd, const struct opt *o, const char *v, void *out)
 {
-	char *dst = (char *)out + o->offset, what[160];
+	char *dst = (char *)out + o->offset, what[160]; /* the message is made only on failure */
 	uint64_t x;
 	switch (o->kind) {
 	case OPT_SIZE:
 	case OPT_U32:
 	case OPT_INT:
-		snprintf(what, sizeof(what), "an integer in [%.0f, %.0f]", o->min, o->max);
-		if (!parse_u64(v, &x) || (double)x < o->min || (double)x > o->max)
+		if (!parse_u64(v, &x) || (double)x < o->min || (double)x > o->max) {
+			snprintf(what, sizeof(what), "an integer in [%llu, %llu]", (unsigned long long)o->min,
+				 (unsigned long long)o->max);
 			return bad(cmd, o, v, what);
+		}
 		if (o->kind == OPT_SIZE)
 			*(size_t *)(void *)dst = (size_t)x;
 		else if (o->kind == OPT_U32)
@@ -98,9 +100,10 @@ static int set_value(const char *cmd, const struct opt *o, const char *v, void *
 		char *end;
 		errno = 0;
 		double d = strtod(v, &end);
-		snprintf(what, sizeof(what), "a number in %s%g, %g]", o->min_open ? "(" : "[", o->min, o->max);
-		if (!is_decimal(v) || *end || errno || !isfinite(d) || d > o->max || (o->min_open ? d <= o->min : d < o->min))
+		if (!is_decimal(v) || *end || errno || !isfinite(d) || d > o->max || (o->min_open ? d <= o->min : d < o->min)) {
+			snprintf(what, sizeof(what), "a number in %s%g, %g]", o->min_open ? "(" : "[", o->min, o->max);
 			return bad(cmd, o, v, what);
+		}
 		*(double *)(void *)dst = d;
 		return OPTS_OK;
 	}
@@ -165,7 +168,9 @@ int opts_parse(const char *cmd, const char *usage, const struct opt *table, void
 		size_t len = eq ? (size_t)(eq - s) : strlen(s), index;
 		const struct opt *o = find(table, s, len, &index);
 		char name[64];
-		snprintf(name, sizeof(name), "%.*s", (int)(len < 60 ? len : 60), s);
+		size_t nl = len < 60 ? len : 60;
+		memcpy(name, s, nl);
+		name[nl] = '\0';
 		if (!o)
 			return fail(cmd, "unknown option '%s'", shown(name, buf, sizeof(buf)));
 		seen->given[index] = true;
