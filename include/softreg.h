@@ -250,6 +250,13 @@ void softreg_shuffle(struct softreg_rng *rng, uint32_t *perm, size_t n);
 
 /* ==== Models ==== */
 
+/* What the features a model was trained on were: its preprocessing means
+ * different things for each, so data of the other kind is refused. */
+enum softreg_input {
+	SOFTREG_INPUT_UINT8 = 0, /* uint8 values (IDX, PGM, uint8 .npy): x = value * scale, 1/255 by default */
+	SOFTREG_INPUT_REAL = 1,  /* real values (float32, float16, float64, libsvm, CSV): used as they are */
+};
+
 enum softreg_prep {
 	SOFTREG_PREP_SCALE = 0,       /* x = pixel * scale */
 	SOFTREG_PREP_STANDARDIZE = 1, /* x = (pixel - mean[j]) * inv_std[j] */
@@ -263,6 +270,7 @@ enum softreg_prep {
 struct softreg_model {
 	size_t k, d;
 	size_t rows, cols;     /* the image shape d came from (rows * cols == d); 1 x d for other data */
+	enum softreg_input input;
 	enum softreg_prep prep;
 	float scale;           /* SOFTREG_PREP_SCALE */
 	float *mean;           /* (d), SOFTREG_PREP_STANDARDIZE, else NULL */
@@ -299,8 +307,8 @@ void softreg_model_copy(struct softreg_model *dst, const struct softreg_model *s
  * (0 when it overflows), for messages. */
 size_t softreg_model_bytes(size_t k, size_t d);
 
-/* softreg_model_init_prep() - the default preprocessing for 'src': x / 255
- * for uint8 features, x itself for the others. */
+/* softreg_model_init_prep() - the input kind of 'src' and its default
+ * preprocessing: x / 255 for uint8 features, x itself for the others. */
 void softreg_model_init_prep(struct softreg_model *m, const struct softreg_source *src);
 
 /*
@@ -357,8 +365,9 @@ enum softreg_result softreg_model_load(const char *path, struct softreg_model **
 				       struct softreg_train_state **state_ret, char *err);
 
 /* softreg_model_check_data() - SOFTREG_ERR_MISMATCH unless 'ds' fits 'm':
- * the same d (and image shape, when both are images), and, when ds->y is set,
- * every class index < k. 'what' names the data in the message. */
+ * the same d (and image shape, when both are images), the same input kind
+ * (uint8 or real values), and, when ds->y is set, every class index < k.
+ * 'what' names the data in the message. */
 enum softreg_result softreg_model_check_data(const struct softreg_model *m,
 					     const struct softreg_dataset *ds,
 					     const char *what, char *err);

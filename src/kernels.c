@@ -192,12 +192,15 @@ double sr_softmax_rows(float *Z, const struct softreg_batch *b, size_t i0, size_
 		Z[i] = exp_nonpositive(Z[i]);
 	for (size_t i = 0; i < m; i++) {
 		float *z = Z + i * k, sum = 0;
-		for (size_t j = 0; j < k; j++)
+		double sumd = 0; /* the loss from a double sum: a float one biases F low by ~1e-7 */
+		for (size_t j = 0; j < k; j++) {
 			sum += z[j];
+			sumd += z[j];
+		}
 		float inv = 1.0f / sum;
 		for (size_t j = 0; j < k; j++)
 			z[j] *= inv;
-		loss += (double)logf(sum);
+		loss += log(sumd);
 	}
 	return loss;
 }

@@ -77,6 +77,7 @@ struct softreg_model *softreg_model_alloc(size_t k, size_t rows, size_t cols)
 
 void softreg_model_init_prep(struct softreg_model *m, const struct softreg_source *src)
 {
+	m->input = src->kind == SOFTREG_SOURCE_U8 ? SOFTREG_INPUT_UINT8 : SOFTREG_INPUT_REAL;
 	m->prep = SOFTREG_PREP_SCALE;
 	m->scale = src->kind == SOFTREG_SOURCE_U8 ? 1.0f / 255.0f : 1.0f;
 }
@@ -96,6 +97,7 @@ void softreg_model_copy(struct softreg_model *dst, const struct softreg_model *s
 	memcpy(dst->W, src->W, src->k * src->d * sizeof(float));
 	memcpy(dst->b, src->b, src->k * sizeof(float));
 	memcpy(dst->classes, src->classes, src->k * sizeof(int64_t));
+	dst->input = src->input;
 	dst->prep = src->prep;
 	dst->scale = src->scale;
 	dst->epochs = src->epochs;
@@ -182,6 +184,11 @@ enum softreg_result softreg_model_check_data(const struct softreg_model *m, cons
 				       ds->cols, m->d, m->rows, m->cols);
 		return sr_fail(err, SOFTREG_ERR_MISMATCH, "%s: %zu features, the model expects %zu", what, ds->d, m->d);
 	}
+	bool u8 = ds->x.kind == SOFTREG_SOURCE_U8;
+	if (u8 != (m->input == SOFTREG_INPUT_UINT8))
+		return sr_fail(err, SOFTREG_ERR_MISMATCH,
+			       "%s: %s features, but the model was trained on %s features (convert them alike)", what,
+			       u8 ? "uint8" : "real-valued", u8 ? "real-valued" : "uint8 (scaled by its 1/255)");
 	if (ds->x.kind == SOFTREG_SOURCE_CSR && centres(m))
 		return sr_fail(err, SOFTREG_ERR_MISMATCH,
 			       "%s: sparse data, but the model centres its features (standardised on dense data)", what);
@@ -316,7 +323,7 @@ static uint8_t *srm_encode(const struct softreg_model *m, const struct softreg_t
 	put_u32(&w, (uint32_t)m->prep);
 	put_f32s(&w, &m->scale, 1);
 	put_u32(&w, m->epochs);
-	put_u32(&w, 0);
+	put_u32(&w, (uint32_t)m->input); /* version 1: reserved, 0 (uint8) */
 	put_u64(&w, m->seed);
 	put_f64(&w, m->test_accuracy);
 	for (size_t c = 0; c < m->k; c++)
@@ -411,8 +418,11 @@ static bool is_accuracy(double a)
 static enum softreg_result check_values(const struct softreg_model *m, const struct softreg_train_state *s,
 					const uint8_t *buf, const uint8_t *state_p, const char *name, char *err)
 {
-	if (get_u32(buf + 44) != 0 || (state_p && get_u32(state_p + 60) != 0))
+	uint32_t input = get_u32(buf + 44), version = get_u32(buf + 8);
+	if ((version < 2 && input != 0) || (state_p && get_u32(state_p + 60) != 0))
 		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: a reserved field is not zero", name);
+	if (input > SOFTREG_INPUT_REAL)
+		return sr_fail(err, SOFTREG_ERR_FORMAT, "%s: unknown input kind %u", name, input);
 	bool finite = isfinite(m->scale) && all_finite(m->W, m->k * m->d) && all_finite(m->b, m->k) &&
 		      (m->prep != SOFTREG_PREP_STANDARDIZE || (all_finite(m->mean, m->d) && all_finite(m->inv_std, m->d))) &&
 		      (!s || all_finite(s->velocity, s->nv)) && (!s || !s->best || all_finite(s->best, s->nv));
@@ -441,6 +451,7 @@ static const uint8_t *decode(const uint8_t *buf, const struct srm_header *h, str
 	m->prep = (enum softreg_prep)h->prep;
 	get_f32s(buf + 36, &m->scale, 1);
 	m->epochs = get_u32(buf + 40);
+	m->input = (enum softreg_input)get_u32(buf + 44);
 	m->seed = get_u64(buf + 48);
 	m->test_accuracy = get_f64(buf + 56);
 	const uint8_t *p = buf + SRM_HEADER;

@@ -187,7 +187,9 @@ def model_cases(model_path, root):
         ("srm-nan-weight", put(m, w0 + 20, "<f", float("nan")), r"non-finite"),
         ("srm-inf-bias", put(m, b0 + 4, "<f", float("-inf")), r"non-finite"),
         ("srm-inf-scale", put(m, 36, "<f", float("inf")), r"non-finite"),
-        ("srm-reserved", put(m, 44, "<I", 1), r"reserved field is not zero"),
+        ("srm-input-kind", put(m, 44, "<I", 7), r"unknown input kind 7"),
+        ("srm-v1-reserved", put(put(m[:64] + m[64 + 8 * K:], 8, "<I", 1, seal=False), 44, "<I", 1),
+         r"reserved field is not zero"),
         ("srm-accuracy-2", put(m, 56, "<d", 2.0), r"accuracy is not a fraction"),
         ("srm-accuracy-nan", put(m, 56, "<d", float("nan")), r"accuracy is not a fraction"),
     ]
