@@ -26,7 +26,25 @@
 extern "C" {
 #endif
 
-#define SOFTREG_VERSION_STRING "0.1.0"
+#define SOFTREG_VERSION_STRING "0.2.0"
+#define SOFTREG_VERSION_MAJOR 0
+#define SOFTREG_VERSION_MINOR 2
+
+/*
+ * SOFTREG_API marks what libsoftreg exports; the library is built with
+ * -fvisibility=hidden, so nothing else leaves libsoftreg.so.
+ *
+ * ABI rules of the shared library (SONAME libsoftreg.so.0): a minor version
+ * only adds functions and constants; a public struct only grows at its end
+ * (new fields zero by default: softreg_params_default() fills them), never
+ * reorders or changes a field; enum values keep their numbers. Anything else
+ * changes the SONAME's number.
+ */
+#if defined(_WIN32)
+#define SOFTREG_API
+#else
+#define SOFTREG_API __attribute__((visibility("default")))
+#endif
 #define SOFTREG_ERRLEN 1024
 
 /* ==== Results ==== */
@@ -43,7 +61,7 @@ enum softreg_result {
 };
 
 /* softreg_result_name() - a short constant string for 'r' ("ok", "io", ...). */
-const char *softreg_result_name(enum softreg_result r);
+SOFTREG_API const char *softreg_result_name(enum softreg_result r);
 
 /* ==== IDX files ==== */
 
@@ -73,11 +91,11 @@ struct softreg_idx {
  * Returns SOFTREG_OK and fills 'out' (free it with softreg_idx_free()), or an
  * error with 'out' zeroed.
  */
-enum softreg_result softreg_idx_read(const char *path, uint64_t max_bytes,
+SOFTREG_API enum softreg_result softreg_idx_read(const char *path, uint64_t max_bytes,
 				     struct softreg_idx *out, char *err);
 
 /* softreg_idx_free() - free the payload; NULL or a zeroed struct is fine. */
-void softreg_idx_free(struct softreg_idx *idx);
+SOFTREG_API void softreg_idx_free(struct softreg_idx *idx);
 
 /* ==== Feature sources and datasets ==== */
 
@@ -104,7 +122,7 @@ struct softreg_source {
 };
 
 /* softreg_source_name() - "uint8", "float32", "float16" or "csr". */
-const char *softreg_source_name(enum softreg_source_kind kind);
+SOFTREG_API const char *softreg_source_name(enum softreg_source_kind kind);
 
 /* The largest class count and feature count a model takes. */
 #define SOFTREG_MAX_CLASSES 65535u
@@ -147,12 +165,12 @@ struct softreg_read_opts {
 };
 
 /* softreg_format_name() - "auto", "idx", "npy", "libsvm" or "csv". */
-const char *softreg_format_name(enum softreg_format f);
+SOFTREG_API const char *softreg_format_name(enum softreg_format f);
 
 /* softreg_format_detect() - the format of 'path' from its first bytes (IDX
  * and .npy magic; gzip is taken as IDX), else its extension (.npy, .svm,
  * .libsvm, .txt, .csv, .idx*, .*-ubyte); SOFTREG_FORMAT_AUTO when unknown. */
-enum softreg_format softreg_format_detect(const char *path);
+SOFTREG_API enum softreg_format softreg_format_detect(const char *path);
 
 /*
  * softreg_dataset_read() - read a data set: 'features' and, for IDX and
@@ -162,7 +180,7 @@ enum softreg_format softreg_format_detect(const char *path);
  * the row. Returns SOFTREG_OK and fills 'ds' (free with
  * softreg_dataset_free()), or an error naming the file.
  */
-enum softreg_result softreg_dataset_read(const char *features, const char *labels,
+SOFTREG_API enum softreg_result softreg_dataset_read(const char *features, const char *labels,
 					 const struct softreg_read_opts *opts,
 					 struct softreg_dataset *ds, char *err);
 
@@ -172,7 +190,7 @@ enum softreg_result softreg_dataset_read(const char *features, const char *label
  * The image count must equal the label count. Returns SOFTREG_OK and fills
  * 'ds' (free with softreg_dataset_free()), or an error naming the file.
  */
-enum softreg_result softreg_dataset_load(const char *images_path,
+SOFTREG_API enum softreg_result softreg_dataset_load(const char *images_path,
 					 const char *labels_path,
 					 uint64_t max_bytes,
 					 struct softreg_dataset *ds, char *err);
@@ -184,14 +202,14 @@ enum softreg_result softreg_dataset_load(const char *images_path,
  * exists, else 'dir/stem.gz'. Writes into 'path' ('size' bytes) and returns
  * SOFTREG_OK, or SOFTREG_ERR_IO when neither exists.
  */
-enum softreg_result softreg_dataset_find(const char *dir, const char *stem,
+SOFTREG_API enum softreg_result softreg_dataset_find(const char *dir, const char *stem,
 					 char *path, size_t size, char *err);
 
 /*
  * softreg_dataset_load_split() - load one set of 'dir': 'prefix' "train" or
  * "t10k" names {prefix}-images-idx3-ubyte[.gz] and {prefix}-labels-idx1-ubyte[.gz].
  */
-enum softreg_result softreg_dataset_load_split(const char *dir, const char *prefix, uint64_t max_bytes,
+SOFTREG_API enum softreg_result softreg_dataset_load_split(const char *dir, const char *prefix, uint64_t max_bytes,
 					       struct softreg_dataset *ds, char *err);
 
 /*
@@ -200,7 +218,7 @@ enum softreg_result softreg_dataset_load_split(const char *dir, const char *pref
  * Reads the four files in parallel. Checks that train and test have the same
  * image size.
  */
-enum softreg_result softreg_dataset_load_dir(const char *dir, uint64_t max_bytes,
+SOFTREG_API enum softreg_result softreg_dataset_load_dir(const char *dir, uint64_t max_bytes,
 					     struct softreg_dataset *train,
 					     struct softreg_dataset *test,
 					     char *err);
@@ -211,7 +229,7 @@ enum softreg_result softreg_dataset_load_dir(const char *dir, uint64_t max_bytes
  * '*k_ret' entries. SOFTREG_ERR_FORMAT when there are fewer than 2 or more
  * than SOFTREG_MAX_CLASSES distinct values ('what' names the data).
  */
-enum softreg_result softreg_dataset_classes(const struct softreg_dataset *ds, const char *what,
+SOFTREG_API enum softreg_result softreg_dataset_classes(const struct softreg_dataset *ds, const char *what,
 					    int64_t **classes_ret, size_t *k_ret, char *err);
 
 /*
@@ -219,19 +237,19 @@ enum softreg_result softreg_dataset_classes(const struct softreg_dataset *ds, co
  * 'classes' (k increasing values). A label that is not in the table is
  * SOFTREG_ERR_MISMATCH naming 'what', the row and the value.
  */
-enum softreg_result softreg_dataset_map_labels(struct softreg_dataset *ds, const int64_t *classes, size_t k,
+SOFTREG_API enum softreg_result softreg_dataset_map_labels(struct softreg_dataset *ds, const int64_t *classes, size_t k,
 					       const char *what, char *err);
 
 /* softreg_dataset_rows() - a data set of rows [first, first + count) of
  * 'ds', sharing its memory (owns nothing: do not free it; it lives as long
  * as 'ds'). */
-struct softreg_dataset softreg_dataset_rows(const struct softreg_dataset *ds, size_t first, size_t count);
+SOFTREG_API struct softreg_dataset softreg_dataset_rows(const struct softreg_dataset *ds, size_t first, size_t count);
 
-void softreg_dataset_free(struct softreg_dataset *ds);
+SOFTREG_API void softreg_dataset_free(struct softreg_dataset *ds);
 
 /* softreg_f16_to_f32() - IEEE binary16 to float32, 'n' values (F16C where the
  * CPU has it); exact. */
-void softreg_f16_to_f32(const uint16_t *in, float *out, size_t n);
+SOFTREG_API void softreg_f16_to_f32(const uint16_t *in, float *out, size_t n);
 
 /* ==== Random numbers (xoshiro256**, seeded through splitmix64) ==== */
 
@@ -239,14 +257,14 @@ struct softreg_rng {
 	uint64_t s[4];
 };
 
-void softreg_rng_seed(struct softreg_rng *rng, uint64_t seed);
-uint64_t softreg_rng_next(struct softreg_rng *rng);
+SOFTREG_API void softreg_rng_seed(struct softreg_rng *rng, uint64_t seed);
+SOFTREG_API uint64_t softreg_rng_next(struct softreg_rng *rng);
 /* A uniform integer in [0, bound), without modulo bias; 'bound' > 0. */
-uint64_t softreg_rng_below(struct softreg_rng *rng, uint64_t bound);
+SOFTREG_API uint64_t softreg_rng_below(struct softreg_rng *rng, uint64_t bound);
 /* A uniform float in [0, 1). */
-float softreg_rng_uniform(struct softreg_rng *rng);
+SOFTREG_API float softreg_rng_uniform(struct softreg_rng *rng);
 /* Fisher-Yates shuffle of 'perm' (n entries). */
-void softreg_shuffle(struct softreg_rng *rng, uint32_t *perm, size_t n);
+SOFTREG_API void softreg_shuffle(struct softreg_rng *rng, uint32_t *perm, size_t n);
 
 /* ==== Models ==== */
 
@@ -295,21 +313,21 @@ struct softreg_model {
  * Storage for mean/inv_std is always reserved, so the preprocessing can be
  * switched with softreg_model_standardize().
  */
-struct softreg_model *softreg_model_alloc(size_t k, size_t rows, size_t cols);
+SOFTREG_API struct softreg_model *softreg_model_alloc(size_t k, size_t rows, size_t cols);
 
 /* softreg_model_free() - free 'm'; NULL does nothing. */
-void softreg_model_free(struct softreg_model *m);
+SOFTREG_API void softreg_model_free(struct softreg_model *m);
 
 /* softreg_model_copy() - copy W, b, preprocessing and metadata; same k, d. */
-void softreg_model_copy(struct softreg_model *dst, const struct softreg_model *src);
+SOFTREG_API void softreg_model_copy(struct softreg_model *dst, const struct softreg_model *src);
 
 /* softreg_model_bytes() - the bytes softreg_model_alloc(k, 1, d) asks for
  * (0 when it overflows), for messages. */
-size_t softreg_model_bytes(size_t k, size_t d);
+SOFTREG_API size_t softreg_model_bytes(size_t k, size_t d);
 
 /* softreg_model_init_prep() - the input kind of 'src' and its default
  * preprocessing: x / 255 for uint8 features, x itself for the others. */
-void softreg_model_init_prep(struct softreg_model *m, const struct softreg_source *src);
+SOFTREG_API void softreg_model_init_prep(struct softreg_model *m, const struct softreg_source *src);
 
 /*
  * softreg_model_standardize() - switch 'm' to per-feature standardisation
@@ -319,7 +337,7 @@ void softreg_model_init_prep(struct softreg_model *m, const struct softreg_sourc
  * scikit-learn's with_mean=False), so that it stays sparse.
  * SOFTREG_ERR_NOMEM when the statistics cannot be allocated.
  */
-enum softreg_result softreg_model_standardize(struct softreg_model *m, const struct softreg_dataset *ds,
+SOFTREG_API enum softreg_result softreg_model_standardize(struct softreg_model *m, const struct softreg_dataset *ds,
 					      char *err);
 
 /*
@@ -331,7 +349,7 @@ enum softreg_result softreg_model_standardize(struct softreg_model *m, const str
  * model) is saved after the model, inside the CRC.
  */
 struct softreg_train_state;
-enum softreg_result softreg_model_save(const struct softreg_model *m,
+SOFTREG_API enum softreg_result softreg_model_save(const struct softreg_model *m,
 				       const struct softreg_train_state *opt,
 				       const char *path, char *err);
 
@@ -349,8 +367,8 @@ enum softreg_result softreg_model_save(const struct softreg_model *m,
  * 'path' now (the folder exists and is writable, the target is not refused):
  * for checking outputs before long work.
  */
-enum softreg_result softreg_save_file(const char *path, const void *buf, size_t len, char *err);
-enum softreg_result softreg_check_output(const char *path, char *err);
+SOFTREG_API enum softreg_result softreg_save_file(const char *path, const void *buf, size_t len, char *err);
+SOFTREG_API enum softreg_result softreg_check_output(const char *path, char *err);
 
 /*
  * softreg_model_load() - read a model written by softreg_model_save().
@@ -361,14 +379,14 @@ enum softreg_result softreg_check_output(const char *path, char *err);
  * training state (free with softreg_train_state_free()); when the file is a
  * plain model it is set to NULL.
  */
-enum softreg_result softreg_model_load(const char *path, struct softreg_model **model_ret,
+SOFTREG_API enum softreg_result softreg_model_load(const char *path, struct softreg_model **model_ret,
 				       struct softreg_train_state **state_ret, char *err);
 
 /* softreg_model_check_data() - SOFTREG_ERR_MISMATCH unless 'ds' fits 'm':
  * the same d (and image shape, when both are images), the same input kind
  * (uint8 or real values), and, when ds->y is set, every class index < k.
  * 'what' names the data in the message. */
-enum softreg_result softreg_model_check_data(const struct softreg_model *m,
+SOFTREG_API enum softreg_result softreg_model_check_data(const struct softreg_model *m,
 					     const struct softreg_dataset *ds,
 					     const char *what, char *err);
 
@@ -418,61 +436,61 @@ struct softreg_kernel {
 	double (*softmax_loss)(float *Z, const uint32_t *y, size_t m, size_t k);
 };
 
-extern const struct softreg_kernel softreg_kernel_naive; /* every source; the oracle */
-extern const struct softreg_kernel softreg_kernel_blas;  /* dense sources: cblas_sgemm */
-extern const struct softreg_kernel softreg_kernel_sparse; /* CSR: a k-vector per nonzero */
+SOFTREG_API extern const struct softreg_kernel softreg_kernel_naive; /* every source; the oracle */
+SOFTREG_API extern const struct softreg_kernel softreg_kernel_blas;  /* dense sources: cblas_sgemm */
+SOFTREG_API extern const struct softreg_kernel softreg_kernel_sparse; /* CSR: a k-vector per nonzero */
 
 /* The kernel table, NULL-terminated: the one list the library, the CLI, the
  * bench and the tests take kernels from. */
-extern const struct softreg_kernel *const softreg_kernels[];
+SOFTREG_API extern const struct softreg_kernel *const softreg_kernels[];
 
 /* softreg_kernel_by_name() - a kernel of the table by name; NULL for any
  * other name ("auto" is not a kernel: see softreg_kernel_auto()). */
-const struct softreg_kernel *softreg_kernel_by_name(const char *name);
+SOFTREG_API const struct softreg_kernel *softreg_kernel_by_name(const char *name);
 
 /* softreg_kernel_takes() - whether 'k' takes sources of 'kind'. */
-int softreg_kernel_takes(const struct softreg_kernel *k, enum softreg_source_kind kind);
+SOFTREG_API int softreg_kernel_takes(const struct softreg_kernel *k, enum softreg_source_kind kind);
 
 /* softreg_kernel_auto() - the kernel for sources of 'kind': sparse for CSR,
  * blas for the dense ones. */
-const struct softreg_kernel *softreg_kernel_auto(enum softreg_source_kind kind);
+SOFTREG_API const struct softreg_kernel *softreg_kernel_auto(enum softreg_source_kind kind);
 
 /* softreg_workspace_alloc() - scratch for 'kernel' on batches of up to
  * 'm_max' rows of model shape (k, d), for up to the current thread count;
  * NULL when out of memory or when the sizes overflow.
  * softreg_workspace_bytes() - what it would ask for (0 on overflow).
  * softreg_workspace_free(NULL) does nothing. */
-struct softreg_workspace *softreg_workspace_alloc(const struct softreg_kernel *kernel, size_t m_max, size_t k,
+SOFTREG_API struct softreg_workspace *softreg_workspace_alloc(const struct softreg_kernel *kernel, size_t m_max, size_t k,
 						  size_t d);
-size_t softreg_workspace_bytes(const struct softreg_kernel *kernel, size_t m_max, size_t k, size_t d);
-void softreg_workspace_free(struct softreg_workspace *ws);
+SOFTREG_API size_t softreg_workspace_bytes(const struct softreg_kernel *kernel, size_t m_max, size_t k, size_t d);
+SOFTREG_API void softreg_workspace_free(struct softreg_workspace *ws);
 
 /* softreg_gather() - the preprocessed features of 'batch' into X (m, d). */
-void softreg_gather(const struct softreg_model *m, const struct softreg_batch *batch, float *X);
+SOFTREG_API void softreg_gather(const struct softreg_model *m, const struct softreg_batch *batch, float *X);
 
 /* ==== Threads and build information ==== */
 
 /* softreg_set_threads() - the thread count of OpenMP and OpenBLAS alike
  * (0 = all cores). Returns the count in force. */
-int softreg_set_threads(int n);
-int softreg_get_threads(void);
+SOFTREG_API int softreg_set_threads(int n);
+SOFTREG_API int softreg_get_threads(void);
 
 /* softreg_blas_config() - OpenBLAS's configuration string. */
-const char *softreg_blas_config(void);
+SOFTREG_API const char *softreg_blas_config(void);
 /* softreg_blas_corename() - the OpenBLAS core in use ("Haswell", "SkylakeX"...). */
-const char *softreg_blas_corename(void);
+SOFTREG_API const char *softreg_blas_corename(void);
 /* softreg_blas_parallel() - "openmp", "pthreads" or "sequential". */
-const char *softreg_blas_parallel(void);
+SOFTREG_API const char *softreg_blas_parallel(void);
 
 /* softreg_cpu_model() - the CPU's model name (from /proc/cpuinfo) into 'buf'. */
-void softreg_cpu_model(char *buf, size_t size);
+SOFTREG_API void softreg_cpu_model(char *buf, size_t size);
 /* softreg_cpu_features() - the SIMD features this CPU offers, space-separated
  * ("sse4.2 avx avx2 fma avx512f ..."), into 'buf'. */
-void softreg_cpu_features(char *buf, size_t size);
+SOFTREG_API void softreg_cpu_features(char *buf, size_t size);
 /* softreg_blas_core_note() - NULL, or a one-line warning when
  * $OPENBLAS_CORETYPE makes OpenBLAS use kernels below what the CPU offers
  * (e.g. Haswell's AVX2 kernels on an AVX-512 CPU). */
-const char *softreg_blas_core_note(void);
+SOFTREG_API const char *softreg_blas_core_note(void);
 
 /* ==== Training ==== */
 
@@ -537,15 +555,15 @@ struct softreg_params {
 };
 
 /* softreg_params_default() - the defaults of `softreg train` (see README). */
-void softreg_params_default(struct softreg_params *p);
+SOFTREG_API void softreg_params_default(struct softreg_params *p);
 
 /* softreg_params_seed_preset() - the tutorial's configuration: raw pixels,
  * zero init, batches in file order, batch 10000, lr 1e-5, 20 epochs, plain SGD. */
-void softreg_params_seed_preset(struct softreg_params *p);
+SOFTREG_API void softreg_params_seed_preset(struct softreg_params *p);
 
 /* softreg_check_params() - NULL when 'p' is valid, else a short message such
  * as "lr must be > 0". Call before softreg_train(). */
-const char *softreg_check_params(const struct softreg_params *p);
+SOFTREG_API const char *softreg_check_params(const struct softreg_params *p);
 
 /* The resumable state of a training run: optimiser moments, RNG, position. */
 struct softreg_train_state {
@@ -567,8 +585,8 @@ struct softreg_train_state {
 	uint32_t shuffle;     /* 1: shuffled batches */
 };
 
-struct softreg_train_state *softreg_train_state_alloc(size_t k, size_t d);
-void softreg_train_state_free(struct softreg_train_state *s);
+SOFTREG_API struct softreg_train_state *softreg_train_state_alloc(size_t k, size_t d);
+SOFTREG_API void softreg_train_state_free(struct softreg_train_state *s);
 
 /* The outcome of softreg_train(). */
 struct softreg_report {
@@ -598,7 +616,7 @@ struct softreg_report {
  * set; 'm' and 'state' hold the last completed batch), SOFTREG_ERR_NOMEM or
  * SOFTREG_ERR_PARAM.
  */
-enum softreg_result softreg_train(struct softreg_model *m, const struct softreg_dataset *train,
+SOFTREG_API enum softreg_result softreg_train(struct softreg_model *m, const struct softreg_dataset *train,
 				  const struct softreg_dataset *test, const struct softreg_params *p,
 				  struct softreg_train_state *state, struct softreg_report *rep,
 				  char *err);
@@ -619,21 +637,21 @@ struct softreg_eval {
  * softreg_dataset_map_labels()). 'confusion' may be NULL; else it has k*k
  * entries. 'kernel' NULL means softreg_kernel_auto() of the source.
  */
-enum softreg_result softreg_evaluate(const struct softreg_model *m, const struct softreg_dataset *ds,
+SOFTREG_API enum softreg_result softreg_evaluate(const struct softreg_model *m, const struct softreg_dataset *ds,
 				     size_t first, size_t count, const struct softreg_kernel *kernel,
 				     uint64_t *confusion, double *accuracy_ret, double *log_loss_ret, char *err);
 
 /* softreg_objective() - F = mean CE + (l2/2)|W|^2 over rows [0, count) of 'ds',
  * and optionally its gradient (k*d + k floats, W then b) and norm; through
  * the same loss-and-gradient path as training ('kernel' NULL: auto). */
-enum softreg_result softreg_objective(const struct softreg_model *m, const struct softreg_dataset *ds,
+SOFTREG_API enum softreg_result softreg_objective(const struct softreg_model *m, const struct softreg_dataset *ds,
 				      size_t count, double l2, const struct softreg_kernel *kernel, float *grad,
 				      double *F_ret, double *grad_norm_ret, char *err);
 
 /* softreg_predict() - class probabilities P (count, k) of rows [first,
  * first + count) of 'ds' (labels not needed), through the kernel's logits
  * ('kernel' NULL: auto). */
-enum softreg_result softreg_predict(const struct softreg_model *m, const struct softreg_dataset *ds, size_t first,
+SOFTREG_API enum softreg_result softreg_predict(const struct softreg_model *m, const struct softreg_dataset *ds, size_t first,
 				    size_t count, const struct softreg_kernel *kernel, float *P, char *err);
 
 /* ==== PGM images ==== */
@@ -643,21 +661,21 @@ enum softreg_result softreg_predict(const struct softreg_model *m, const struct 
  * Pixels are rescaled to 0..255. Comments are allowed in the header. Returns a
  * new (rows * cols) buffer in '*pixels_ret' (free()), or an error naming the file.
  */
-enum softreg_result softreg_pgm_read(const char *path, uint8_t **pixels_ret, size_t *rows_ret,
+SOFTREG_API enum softreg_result softreg_pgm_read(const char *path, uint8_t **pixels_ret, size_t *rows_ret,
 				     size_t *cols_ret, char *err);
 
 /* softreg_pgm_parse() - the same, over a buffer in memory (for fuzzing). */
-enum softreg_result softreg_pgm_parse(const uint8_t *buf, size_t len, const char *name,
+SOFTREG_API enum softreg_result softreg_pgm_parse(const uint8_t *buf, size_t len, const char *name,
 				      uint8_t **pixels_ret, size_t *rows_ret, size_t *cols_ret,
 				      char *err);
 
 /* softreg_model_parse() - softreg_model_load() over a buffer in memory. */
-enum softreg_result softreg_model_parse(const uint8_t *buf, size_t len, const char *name,
+SOFTREG_API enum softreg_result softreg_model_parse(const uint8_t *buf, size_t len, const char *name,
 					struct softreg_model **model_ret,
 					struct softreg_train_state **state_ret, char *err);
 
 /* softreg_idx_parse() - softreg_idx_read() over a raw (not gzip) buffer. */
-enum softreg_result softreg_idx_parse(const uint8_t *buf, size_t len, const char *name,
+SOFTREG_API enum softreg_result softreg_idx_parse(const uint8_t *buf, size_t len, const char *name,
 				      uint64_t max_bytes, struct softreg_idx *out, char *err);
 
 /* ==== Parsers over buffers (the fuzz targets call these) ==== */
@@ -670,18 +688,18 @@ enum softreg_result softreg_idx_parse(const uint8_t *buf, size_t len, const char
  * into ds->labels and ds->n. Anything else is SOFTREG_ERR_FORMAT saying what
  * was found.
  */
-enum softreg_result softreg_npy_parse(const uint8_t *buf, size_t len, const char *name, int labels,
+SOFTREG_API enum softreg_result softreg_npy_parse(const uint8_t *buf, size_t len, const char *name, int labels,
 				      struct softreg_dataset *ds, char *err);
 
 /* softreg_libsvm_parse() - libsvm/svmlight text in memory into 'ds' (CSR
  * features and labels); errors name 'name' and the line. */
-enum softreg_result softreg_libsvm_parse(const char *buf, size_t len, const char *name,
+SOFTREG_API enum softreg_result softreg_libsvm_parse(const char *buf, size_t len, const char *name,
 					 const struct softreg_read_opts *opts, struct softreg_dataset *ds,
 					 char *err);
 
 /* softreg_csv_parse() - numeric CSV text in memory into 'ds' (dense float32
  * features and labels); errors name 'name' and the line. */
-enum softreg_result softreg_csv_parse(const char *buf, size_t len, const char *name,
+SOFTREG_API enum softreg_result softreg_csv_parse(const char *buf, size_t len, const char *name,
 				      const struct softreg_read_opts *opts, struct softreg_dataset *ds, char *err);
 
 #ifdef __cplusplus

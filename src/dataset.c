@@ -333,19 +333,9 @@ void sr_gather_row(const struct softreg_model *m, const struct softreg_source *s
 {
 	size_t d = m->d;
 	switch (src->kind) {
-	case SOFTREG_SOURCE_U8: {
-		const uint8_t *p = (const uint8_t *)src->data + row * d;
-		if (m->prep == SOFTREG_PREP_STANDARDIZE) {
-			const float *mu = m->mean, *is = m->inv_std;
-			for (size_t j = 0; j < d; j++)
-				x[j] = ((float)p[j] - mu[j]) * is[j];
-		} else {
-			float s = m->scale;
-			for (size_t j = 0; j < d; j++)
-				x[j] = (float)p[j] * s;
-		}
+	case SOFTREG_SOURCE_U8:
+		sr_gather_row_u8(m, (const uint8_t *)src->data + row * d, x);
 		return;
-	}
 	case SOFTREG_SOURCE_F32:
 		memcpy(x, (const float *)src->data + row * d, d * sizeof(float));
 		break;
@@ -363,8 +353,15 @@ void sr_gather_row(const struct softreg_model *m, const struct softreg_source *s
 
 void sr_gather_rows(const struct softreg_model *m, const struct softreg_batch *b, size_t i0, size_t i1, float *X)
 {
+	size_t d = m->d;
+	if (b->src->kind == SOFTREG_SOURCE_U8) {
+		const uint8_t *px = b->src->data;
+		for (size_t i = i0; i < i1; i++)
+			sr_gather_row_u8(m, px + sr_row(b, i) * d, X + (i - i0) * d);
+		return;
+	}
 	for (size_t i = i0; i < i1; i++)
-		sr_gather_row(m, b->src, sr_row(b, i), X + (i - i0) * m->d);
+		sr_gather_row(m, b->src, sr_row(b, i), X + (i - i0) * d);
 }
 
 bool sr_rows_in_place(const struct softreg_model *m, const struct softreg_batch *b, size_t i0, size_t i1)

@@ -59,6 +59,23 @@ static inline uint32_t sr_label(const struct softreg_batch *b, size_t i)
 	return b->y[sr_row(b, i)];
 }
 
+/* one row of d uint8 values to floats with the model's preprocessing; inline,
+ * so that the kernels' gather loops vectorise it (out of line, the blas
+ * kernel's gather took 3x as long) */
+static inline void sr_gather_row_u8(const struct softreg_model *m, const uint8_t *restrict p, float *restrict x)
+{
+	size_t d = m->d;
+	if (m->prep == SOFTREG_PREP_STANDARDIZE) {
+		const float *mu = m->mean, *is = m->inv_std;
+		for (size_t j = 0; j < d; j++)
+			x[j] = ((float)p[j] - mu[j]) * is[j];
+	} else {
+		float s = m->scale;
+		for (size_t j = 0; j < d; j++)
+			x[j] = (float)p[j] * s;
+	}
+}
+
 /* one dense row of the source to d floats with the model's preprocessing */
 void sr_gather_row(const struct softreg_model *m, const struct softreg_source *src, size_t row, float *x);
 

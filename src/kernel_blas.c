@@ -134,8 +134,10 @@ static size_t elem_size(enum softreg_source_kind kind)
 
 /* Ask for the features of rows [i0, i1) to be brought into cache. The rows
  * of a shuffled batch lie at random places in a data set larger than the
- * caches: without this, the gather waits on DRAM row after row. */
-static void prefetch_rows(const struct softreg_batch *b, size_t i0, size_t i1, size_t d)
+ * caches: without this, the gather waits on DRAM row after row. Always
+ * inlined: as a function of its own GCC finds it free of side effects and
+ * deletes every call (seen: an epoch 36 -> 48 ms, the gather 4x slower). */
+static inline __attribute__((always_inline)) void prefetch_rows(const struct softreg_batch *b, size_t i0, size_t i1, size_t d)
 {
 	size_t bytes = d * elem_size(b->src->kind);
 	for (size_t i = i0; i < i1; i++) {
@@ -152,11 +154,15 @@ static void gather_rows(const struct softreg_model *m, const struct softreg_batc
 			float *X)
 {
 	size_t d = m->d;
+	bool u8 = b->src->kind == SOFTREG_SOURCE_U8;
 	prefetch_rows(b, i0, i0 + PREFETCH_AHEAD < i1 ? i0 + PREFETCH_AHEAD : i1, d);
 	for (size_t i = i0; i < i1; i++) {
 		if (i + PREFETCH_AHEAD < i1)
 			prefetch_rows(b, i + PREFETCH_AHEAD, i + PREFETCH_AHEAD + 1, d);
-		sr_gather_row(m, b->src, sr_row(b, i), X + (i - i0) * d);
+		if (u8)
+			sr_gather_row_u8(m, (const uint8_t *)b->src->data + sr_row(b, i) * d, X + (i - i0) * d);
+		else
+			sr_gather_row(m, b->src, sr_row(b, i), X + (i - i0) * d);
 	}
 }
 

@@ -83,9 +83,17 @@ static void naive_logits(const struct softreg_model *m, const struct softreg_bat
 // Z (m, k) -> probabilities in place; y (m)
 static double naive_softmax_loss(float *Z, const uint32_t *y, size_t m, size_t k)
 {
-	double loss = 0;
+	double loss = 0, z[256]; /* up to 256 classes a row at a time in double; beyond, in two passes */
 	for (size_t i = 0; i < m; i++) {
 		float *zi = Z + i * k;
+		if (k <= 256) {
+			for (size_t j = 0; j < k; j++)
+				z[j] = zi[j];
+			loss += softmax_row(z, k) - (double)zi[y[i]];
+			for (size_t j = 0; j < k; j++)
+				zi[j] = (float)z[j];
+			continue;
+		}
 		double mx = zi[0], sum = 0;
 		for (size_t j = 1; j < k; j++)
 			mx = zi[j] > mx ? zi[j] : mx;

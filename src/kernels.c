@@ -191,16 +191,16 @@ double sr_softmax_rows(float *Z, const struct softreg_batch *b, size_t i0, size_
 	for (size_t i = 0; i < n; i++)
 		Z[i] = exp_nonpositive(Z[i]);
 	for (size_t i = 0; i < m; i++) {
-		float *z = Z + i * k, sum = 0;
-		double sumd = 0; /* the loss from a double sum: a float one biases F low by ~1e-7 */
-		for (size_t j = 0; j < k; j++) {
-			sum += z[j];
+		float *z = Z + i * k;
+		/* the sum in double, rounded once: a float sum's roundings all went
+		 * one way and biased F low by ~1e-7; one rounding is unbiased */
+		double sumd = 0;
+		for (size_t j = 0; j < k; j++)
 			sumd += z[j];
-		}
-		float inv = 1.0f / sum;
+		float sum = (float)sumd, inv = 1.0f / sum;
 		for (size_t j = 0; j < k; j++)
 			z[j] *= inv;
-		loss += log(sumd);
+		loss += (double)logf(sum);
 	}
 	return loss;
 }
