@@ -192,15 +192,16 @@ double sr_softmax_rows(float *Z, const struct softreg_batch *b, size_t i0, size_
 		Z[i] = exp_nonpositive(Z[i]);
 	for (size_t i = 0; i < m; i++) {
 		float *z = Z + i * k;
-		/* the sum in double, rounded once: a float sum's roundings all went
-		 * one way and biased F low by ~1e-7; one rounding is unbiased */
+		/* the loss from the sum in double: a float sum's roundings biased F
+		 * low by ~1e-7, and a float log of it is noise that L-BFGS's line
+		 * search near the optimum mistakes for slope (both measured) */
 		double sumd = 0;
 		for (size_t j = 0; j < k; j++)
 			sumd += z[j];
-		float sum = (float)sumd, inv = 1.0f / sum;
+		float inv = 1.0f / (float)sumd;
 		for (size_t j = 0; j < k; j++)
 			z[j] *= inv;
-		loss += (double)logf(sum);
+		loss += log(sumd);
 	}
 	return loss;
 }
