@@ -9,25 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* decimal digits only: no sign, no space, no base prefix */
-static bool parse_u64(const char *v, uint64_t *out)
-{
-	if (!isdigit((unsigned char)*v))
-		return false;
-	char *end;
-	errno = 0;
-	unsigned long long x = strtoull(v, &end, 10);
-	if (errno || *end)
-		return false;
-	*out = x;
-	return true;
-}
-
 int cli_env_check(const char *cmd)
 {
 	const char *e = getenv("SOFTREG_MAX_BYTES");
 	uint64_t x;
-	if (!e || (parse_u64(e, &x) && x > 0))
+	if (!e || (opts_parse_u64(e, &x) && x > 0))
 		return 0;
 	return usage_error(cmd, "$SOFTREG_MAX_BYTES must be a positive integer (bytes), got '%s'", e);
 }
@@ -64,7 +50,7 @@ uint64_t max_bytes_from_env(void)
 {
 	const char *e = getenv("SOFTREG_MAX_BYTES");
 	uint64_t x;
-	return e && parse_u64(e, &x) ? x : 0;
+	return e && opts_parse_u64(e, &x) ? x : 0;
 }
 
 /* the length of the valid UTF-8 sequence at 's' (1 to 4), or 0 */

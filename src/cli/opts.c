@@ -24,8 +24,7 @@ static int fail(const char *cmd, const char *fmt, ...)
 	return OPTS_USAGE;
 }
 
-/* decimal digits only: no sign, no space, no base prefix */
-static bool parse_u64(const char *v, uint64_t *out)
+bool opts_parse_u64(const char *v, uint64_t *out)
 {
 	if (!isdigit((unsigned char)*v))
 		return false;
@@ -79,7 +78,7 @@ static int set_value(const char *cmd, const struct opt *o, const char *v, void *
 	case OPT_SIZE:
 	case OPT_U32:
 	case OPT_INT:
-		if (!parse_u64(v, &x) || (double)x < o->min || (double)x > o->max) {
+		if (!opts_parse_u64(v, &x) || (double)x < o->min || (double)x > o->max) {
 			snprintf(what, sizeof(what), "an integer in [%llu, %llu]", (unsigned long long)o->min,
 				 (unsigned long long)o->max);
 			return bad(cmd, o, v, what);
@@ -92,7 +91,7 @@ static int set_value(const char *cmd, const struct opt *o, const char *v, void *
 			*(int *)(void *)dst = (int)x;
 		return OPTS_OK;
 	case OPT_U64:
-		if (!parse_u64(v, &x))
+		if (!opts_parse_u64(v, &x))
 			return bad(cmd, o, v, "a non-negative integer");
 		*(uint64_t *)(void *)dst = x;
 		return OPTS_OK;

@@ -49,6 +49,9 @@ struct opt_seen {
 enum { OPTS_OK = 0, OPTS_HELP = 1, OPTS_USAGE = 2 };
 int opts_parse(const char *cmd, const char *usage, const struct opt *table, void *out, int argc, char **argv,
 	       struct opt_seen *seen);
+/* a decimal integer: digits only (no sign, space or base prefix), no overflow */
+bool opts_parse_u64(const char *v, uint64_t *out);
+
 /* whether the option named 'name' was given */
 bool opts_given(const struct opt *table, const struct opt_seen *seen, const char *name);
 /* the table's help, one line per option, under its sections */
