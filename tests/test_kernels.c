@@ -257,8 +257,51 @@ static void softmax_extremes(const struct softreg_kernel *kern)
 	CHECK(isfinite(mean) && mean > 5e3f, "%s batch mean loss %g", kern->name, (double)mean);
 }
 
+/* --standardize on sparse data scales without centring (mean 0), with the
+ * standard deviation of every feature counting the zeros, as scikit-learn's
+ * StandardScaler(with_mean=False); the same on dense data centres */
+static void standardize_sparse(void)
+{
+	size_t k = 3, rows = 4, cols = 5, d = rows * cols, n = 40;
+	struct softreg_dataset ds, v;
+	t_random_dataset(&ds, n, rows, cols, k, 61, false);
+	struct softreg_model *id = softreg_model_alloc(k, rows, cols), *m = softreg_model_alloc(k, rows, cols);
+	id->scale = 1.0f;
+	for (size_t i = 0; i < n * d; i += 3) /* zeros in every feature */
+		((uint8_t *)ds.mem_[0])[i] = 0;
+	t_convert_dataset(&ds, id, SOFTREG_SOURCE_CSR, &v);
+	char err[SOFTREG_ERRLEN];
+	softreg_model_init_prep(m, &v.x);
+	CHECK(softreg_model_standardize(m, &v, err) == SOFTREG_OK, "%s", err);
+	for (size_t j = 0; j < d; j++) {
+		double s1 = 0, s2 = 0;
+		for (size_t i = 0; i < n; i++) {
+			double x = T_PIXELS(&ds)[i * d + j];
+			s1 += x;
+			s2 += x * x;
+		}
+		double mean = s1 / (double)n, sd = sqrt(s2 / (double)n - mean * mean);
+		CHECK(m->mean[j] == 0.0f, "feature %zu: sparse data centred (mean %g)", j, (double)m->mean[j]);
+		CHECK(fabs(m->inv_std[j] * sd - 1) < 1e-5, "feature %zu: inv_std %g, 1/std %g", j, (double)m->inv_std[j],
+		      1 / sd);
+	}
+	CHECK(softreg_model_check_data(m, &v, "csr", err) == SOFTREG_OK, "%s", err);
+	struct softreg_model *dense = softreg_model_alloc(k, rows, cols);
+	softreg_model_standardize(dense, &ds, NULL);
+	CHECK(dense->mean[1] != 0.0f, "dense data not centred");
+	dense->input = SOFTREG_INPUT_REAL;
+	CHECK(softreg_model_check_data(dense, &v, "csr", err) == SOFTREG_ERR_MISMATCH && strstr(err, "centres"),
+	      "a centring model took sparse data: %s", err);
+	t_free_view(&v);
+	softreg_model_free(id);
+	softreg_model_free(m);
+	softreg_model_free(dense);
+	softreg_dataset_free(&ds);
+}
+
 int main(void)
 {
+	standardize_sparse();
 	size_t ms[] = {1, 7, 64, 65, 256, 1000};
 	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++)
 		twin_case(10, 28, 28, ms[i], false, 100 + i);
