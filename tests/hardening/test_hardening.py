@@ -224,6 +224,15 @@ def resume(t):
         rc, _, err = t.run(["train", "--epochs", "4", "--quiet", "--resume", ck] + args)
         t.check("resume with %s: refused, naming it" % name, rc == 1 and word in err and one_line(err),
                 "rc %s: %s" % (rc, err))
+    rc, _, err = t.run(["train", "--data", t.data, "--epochs", "4", "--quiet", "--resume", ck, "--preset", "seed"])
+    t.check("resume with --preset seed: refused, naming it", rc == 1 and b"--preset" in err, "rc %s: %s" % (rc, err))
+    flat = t.path("two-by-eight")
+    gen.write_dir(flat, gen.dataset_files(n_train=400, n_test=60, rows=2, cols=8))
+    rc, _, err = t.run(["eval", "--model", t.path("m.srm"), "--data", flat])
+    t.check("eval of a 4x4 model on 2x8 images: refused", rc == 1 and b"(2x8)" in err and b"(4x4)" in err,
+            "rc %s: %s" % (rc, err))
+    rc, _, err = t.run(["train", "--data", flat, "--epochs", "4", "--quiet", "--resume", ck] + base)
+    t.check("resume of a 4x4 checkpoint on 2x8 images: refused", rc == 1 and b"(2x8)" in err, "rc %s: %s" % (rc, err))
     es = ["--validation", "50", "--early-stop", "2", "--schedule", "const", "--lr", "0.05", "--quiet"]
     rc1, _, e1 = t.run(["train", "--data", t.data, "--epochs", "6", "--out", t.path("es-straight.srm")] + es)
     rc2, _, e2 = t.run(["train", "--data", t.data, "--epochs", "2", "--checkpoint", t.path("es-ck.srm")] + es)
