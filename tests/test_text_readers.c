@@ -219,6 +219,10 @@ static char *gen_svm(size_t rows, size_t maxnz, uint64_t seed, size_t *len)
 {
 	size_t cap = rows * (maxnz * 22 + 40) + 1, n = 0;
 	char *t = malloc(cap);
+	if (!t) {
+		fprintf(stderr, "test_text_readers: out of memory\n");
+		exit(1);
+	}
 	uint64_t s = seed;
 	for (size_t i = 0; i < rows; i++) {
 		s = s * 6364136223846793005ull + 1442695040888963407ull;
@@ -251,6 +255,10 @@ static void test_libsvm_blocks(void)
 	/* a line over 1 MiB (the first read buffer doubles) between short ones */
 	size_t cap = 4 << 20, n = 0;
 	char *t = malloc(cap);
+	if (!t) {
+		fprintf(stderr, "test_text_readers: out of memory\n");
+		exit(1);
+	}
 	n += (size_t)sprintf(t + n, "1 1:1\n2");
 	for (size_t j = 1; j <= 200000; j++)
 		n += (size_t)sprintf(t + n, " %zu:%zu.%03zu", j, j % 10, j % 1000);
@@ -480,6 +488,10 @@ static void test_csv(void)
 	/* many rows, wide enough to cross the block boundaries everywhere */
 	size_t n = 0, rows = 20000, d = 30;
 	char *t = malloc(rows * (d * 20 + 20) + 100);
+	if (!t) {
+		fprintf(stderr, "test_text_readers: out of memory\n");
+		exit(1);
+	}
 	n += (size_t)sprintf(t, "label");
 	for (size_t j = 0; j < d; j++)
 		n += (size_t)sprintf(t + n, ",\"x%zu\"", j);
