@@ -6,6 +6,7 @@
 #include "../src/numparse.h"
 
 #include <locale.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +216,17 @@ static void test_libsvm_errors(void)
 }
 
 /* a generated file of 'rows' lines whose lengths vary, around 'bytes' */
+/* append to a generated text (its buffer is sized for it): the bytes written */
+static size_t appendf(char *dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static size_t appendf(char *dst, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsprintf(dst, fmt, ap);
+	va_end(ap);
+	return n > 0 ? (size_t)n : 0;
+}
+
 static char *gen_svm(size_t rows, size_t maxnz, uint64_t seed, size_t *len)
 {
 	size_t cap = rows * (maxnz * 22 + 40) + 1, n = 0;
@@ -228,23 +240,23 @@ static char *gen_svm(size_t rows, size_t maxnz, uint64_t seed, size_t *len)
 		s = s * 6364136223846793005ull + 1442695040888963407ull;
 		size_t nz = (size_t)(s >> 33) % (maxnz + 1), j = 0;
 		int label = (int)(s >> 60) - 8;
-		n += (size_t)sprintf(t + n, "%s%d", i % 7 == 3 && label >= 0 ? "+" : "", label);
+		n += appendf(t + n, "%s%d", i % 7 == 3 && label >= 0 ? "+" : "", label);
 		for (size_t k = 0; k < nz; k++) {
 			s = s * 6364136223846793005ull + 1442695040888963407ull;
 			j += 1 + (s >> 40) % 5;
 			int form = (int)(s >> 20) % 4;
 			if (form == 0)
-				n += (size_t)sprintf(t + n, " %zu:%.3f", j, (double)(s >> 44) / 1000.0);
+				n += appendf(t + n, " %zu:%.3f", j, (double)(s >> 44) / 1000.0);
 			else if (form == 1)
-				n += (size_t)sprintf(t + n, "\t%zu:-%llu", j, (unsigned long long)(s >> 50));
+				n += appendf(t + n, "\t%zu:-%llu", j, (unsigned long long)(s >> 50));
 			else if (form == 2)
-				n += (size_t)sprintf(t + n, " %zu:%.9e", j, (double)(s >> 11) * 1e-12);
+				n += appendf(t + n, " %zu:%.9e", j, (double)(s >> 11) * 1e-12);
 			else
-				n += (size_t)sprintf(t + n, " %zu:%.17g", j, (double)(int64_t)s * 1e-20);
+				n += appendf(t + n, " %zu:%.17g", j, (double)(int64_t)s * 1e-20);
 		}
-		n += (size_t)sprintf(t + n, i % 5 == 0 ? " # comment %zu\r\n" : "\n", i);
+		n += appendf(t + n, i % 5 == 0 ? " # comment %zu\r\n" : "\n", i);
 		if (i % 11 == 0)
-			n += (size_t)sprintf(t + n, "\n");
+			n += appendf(t + n, "\n");
 	}
 	*len = n;
 	return t;
@@ -259,10 +271,10 @@ static void test_libsvm_blocks(void)
 		fprintf(stderr, "test_text_readers: out of memory\n");
 		exit(1);
 	}
-	n += (size_t)sprintf(t + n, "1 1:1\n2");
+	n += appendf(t + n, "1 1:1\n2");
 	for (size_t j = 1; j <= 200000; j++)
-		n += (size_t)sprintf(t + n, " %zu:%zu.%03zu", j, j % 10, j % 1000);
-	n += (size_t)sprintf(t + n, "\n3 7:7\n");
+		n += appendf(t + n, " %zu:%zu.%03zu", j, j % 10, j % 1000);
+	n += appendf(t + n, "\n3 7:7\n");
 	CHECK(n > (1 << 20) + 1000, "long line of %zu bytes", n);
 	struct softreg_dataset ds;
 	char err[SOFTREG_ERRLEN];
@@ -290,10 +302,10 @@ static void test_libsvm_blocks(void)
 	for (size_t cut = 0; cut < 12; cut++) {
 		n = 0;
 		size_t pad = SR_TEXT_BLOCK - cut - strlen("1 1:1 #") - 1;
-		n += (size_t)sprintf(t + n, "1 1:1 #");
+		n += appendf(t + n, "1 1:1 #");
 		memset(t + n, 'x', pad);
 		n += pad;
-		n += (size_t)sprintf(t + n, "\n-2 3:12.5 4:7\r\n5 2:1\r\n");
+		n += appendf(t + n, "\n-2 3:12.5 4:7\r\n5 2:1\r\n");
 		CHECK(read_all(false, "cut.svm", t, n, NULL, &ds, err) == SOFTREG_OK, "cut %zu: %s", cut, err);
 		CHECK(ds.n == 3 && ds.x.values[1] == 12.5f && ds.x.values[2] == 7 && ds.labels[1] == -2 &&
 			      ds.labels[2] == 5,
@@ -492,16 +504,16 @@ static void test_csv(void)
 		fprintf(stderr, "test_text_readers: out of memory\n");
 		exit(1);
 	}
-	n += (size_t)sprintf(t, "label");
+	n += appendf(t, "label");
 	for (size_t j = 0; j < d; j++)
-		n += (size_t)sprintf(t + n, ",\"x%zu\"", j);
-	n += (size_t)sprintf(t + n, "\r\n");
+		n += appendf(t + n, ",\"x%zu\"", j);
+	n += appendf(t + n, "\r\n");
 	for (size_t i = 0; i < rows; i++) {
-		n += (size_t)sprintf(t + n, "%zu", i % 10);
+		n += appendf(t + n, "%zu", i % 10);
 		for (size_t j = 0; j < d; j++)
-			n += (size_t)sprintf(t + n, j % 3 ? ",%.4f" : ", %.9g ",
+			n += appendf(t + n, j % 3 ? ",%.4f" : ", %.9g ",
 					     (double)((i * 31 + j * 17) % 1000) / 7.0);
-		n += (size_t)sprintf(t + n, i % 2 ? "\n" : "\r\n");
+		n += appendf(t + n, i % 2 ? "\n" : "\r\n");
 	}
 	struct softreg_read_opts o = {.label_column = "label"};
 	struct softreg_dataset ds;
