@@ -7,6 +7,12 @@
 
 #include <string.h>
 
+double sr_batch_sums(const struct softreg_model *m, const struct softreg_batch *b, struct softreg_workspace *ws,
+		     float *grad)
+{
+	return ws->kernel->loss_grad(m, b, grad, ws);
+}
+
 double sr_sum_range(const struct softreg_model *m, const struct softreg_dataset *ds, size_t first, size_t count,
 		    struct softreg_workspace *ws, float *gchunk, double *grad)
 {

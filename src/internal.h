@@ -111,6 +111,11 @@ double sr_softmax_loss(float *Z, const uint32_t *y, size_t m, size_t k);
 
 /* ---- the one loss-and-gradient path (grad.c) ---- */
 
+/* The sums of one batch (SGD): the loss returned, the gradient into 'grad'
+ * (k*d + k floats) */
+double sr_batch_sums(const struct softreg_model *m, const struct softreg_batch *b, struct softreg_workspace *ws,
+		     float *grad);
+
 /* Sums over rows [first, first + count) of 'ds' of the cross-entropy
  * (returned) and, when 'grad' is not NULL, of the gradient, added into
  * 'grad' (k*d + k doubles) -- in chunks of ws->m_max rows, in order, so the

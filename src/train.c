@@ -145,7 +145,7 @@ static enum softreg_result sgd(struct sgd_ctx *c, struct softreg_train_state *st
 						  .rows = p->shuffle ? c->perm + i0 : NULL};
 			double lr = lr_at(p, e, st->iterations, total);
 			float inv = 1.0f / (float)mb;
-			float loss = (float)(c->ws->kernel->loss_grad(m, &b, c->grad, c->ws) / (double)mb);
+			float loss = (float)(sr_batch_sums(m, &b, c->ws, c->grad) / (double)mb);
 			bool ok = isfinite(loss) && loss < SR_LOSS_DIVERGED;
 			if (ok)
 				sgd_update(m, st->velocity, c->grad, inv, (float)lr, (float)p->momentum, (float)p->l2);

@@ -17,7 +17,6 @@ static const char usage[] =
 	"\n";
 
 static const char *const splits[] = {"test", "train", NULL};
-static const char *const kernel_names[] = {"auto", "naive", "blas", "sparse", NULL};
 
 struct eval_opts {
 	struct data_opts data;
@@ -34,7 +33,7 @@ static const struct opt table[] = {
 	DATA_OPTS_TEST(struct eval_opts, data),
 	DATA_OPTS_FORMAT(struct eval_opts, data),
 	{OPT_STRING, "--confusion", NULL, "FILE.csv", O(confusion), 0, 0, false, NULL, "also write the confusion matrix as CSV"},
-	{OPT_CHOICE, "--kernel", NULL, "K", O(kernel), 0, 0, false, kernel_names, "auto (default), naive, blas or sparse"},
+	{OPT_CHOICE, "--kernel", NULL, "K", O(kernel), 0, 0, false, kernel_choices, "auto (default), naive, blas or sparse"},
 	{OPT_INT, "--threads", NULL, "T", O(threads), 1, 1024, false, NULL, "threads (default: all cores)"},
 	{OPT_FLAG, "--json", NULL, NULL, O(json), 0, 0, false, NULL,
 	 "print {accuracy, log_loss, confusion, precision, recall} on stdout"},
@@ -79,7 +78,7 @@ int cmd_eval(int argc, char **argv)
 	const char *outs[] = {o.confusion}, *flags[] = {"--confusion"};
 	if ((rc = check_outputs("eval", outs, flags, 1)))
 		return rc;
-	const struct softreg_kernel *kern = o.kernel ? softreg_kernel_by_name(kernel_names[o.kernel]) : NULL;
+	const struct softreg_kernel *kern = kernel_of_choice(o.kernel);
 	softreg_set_threads(o.threads);
 	const char *what = o.data.test ? o.data.test : o.data.dir;
 	char err[SOFTREG_ERRLEN];

@@ -18,7 +18,6 @@ static const char usage[] =
 	"(raw or .gz), .npy features, libsvm or CSV (their label column is read and ignored).\n"
 	"\n";
 
-static const char *const kernel_names[] = {"auto", "naive", "blas", "sparse", NULL};
 
 struct predict_opts {
 	struct data_opts data;
@@ -33,7 +32,7 @@ static const struct opt table[] = {
 	{OPT_STRING, "--model", NULL, "MODEL", O(model), 0, 0, false, NULL, "the model (.srm); required"},
 	{OPT_SIZE, "--top", NULL, "K", O(top), 1, 65535, false, NULL, "how many classes to list (default 3)"},
 	DATA_OPTS_FORMAT(struct predict_opts, data),
-	{OPT_CHOICE, "--kernel", NULL, "K", O(kernel), 0, 0, false, kernel_names, "auto (default), naive, blas or sparse"},
+	{OPT_CHOICE, "--kernel", NULL, "K", O(kernel), 0, 0, false, kernel_choices, "auto (default), naive, blas or sparse"},
 	{OPT_INT, "--threads", NULL, "T", O(threads), 1, 1024, false, NULL, "threads (default: all cores)"},
 	{OPT_FLAG, "--json", NULL, NULL, O(json), 0, 0, false, NULL, "print one JSON object on stdout"},
 	{OPT_END, 0, 0, 0, 0, 0, 0, 0, 0, 0},
@@ -201,7 +200,7 @@ int cmd_predict(int argc, char **argv)
 	if (!rc && softreg_model_load(o.model, &m, NULL, err))
 		rc = runtime_error("%s", err);
 	struct out w = {.o = &o, .m = m, .first = true,
-			.kern = o.kernel ? softreg_kernel_by_name(kernel_names[o.kernel]) : NULL};
+			.kern = kernel_of_choice(o.kernel)};
 	if (!rc && (!(w.order = calloc(m->k, sizeof(size_t))) || !(w.rank = calloc(m->k, sizeof(struct ranked)))))
 		rc = runtime_error("out of memory");
 	if (!rc) {

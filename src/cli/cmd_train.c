@@ -22,7 +22,6 @@ static const char usage[] =
 
 static const char *const solvers[] = {"sgd", "lbfgs", NULL};
 static const char *const schedules[] = {"const", "step", "cosine", NULL};
-static const char *const kernel_names[] = {"auto", "naive", "blas", "sparse", NULL};
 static const char *const presets[] = {"seed", NULL};
 
 struct train_opts {
@@ -68,7 +67,7 @@ static const struct opt table[] = {
 	 "SGD: stop after P epochs without a better validation accuracy, keeping the\n"
 	 "                         best model (needs --validation)"},
 	{OPT_SECTION, "compute", 0, 0, 0, 0, 0, 0, 0, 0},
-	{OPT_CHOICE, "--kernel", NULL, "K", O(kernel), 0, 0, false, kernel_names,
+	{OPT_CHOICE, "--kernel", NULL, "K", O(kernel), 0, 0, false, kernel_choices,
 	 "auto (default: sparse for libsvm data, blas for dense), blas, sparse, or\n"
 	 "                         naive (the per-sample reference; every source)"},
 	{OPT_INT, "--threads", NULL, "T", O(threads), 1, 1024, false, NULL, "threads for OpenMP and OpenBLAS (default: all cores)"},
@@ -188,7 +187,7 @@ static int check_opts(struct train_opts *o, const struct opt_seen *seen)
 	p->solver = (enum softreg_solver)o->solver;
 	p->schedule = (enum softreg_schedule)o->schedule;
 	p->shuffle = p->shuffle && !o->no_shuffle;
-	p->kernel = o->kernel ? softreg_kernel_by_name(kernel_names[o->kernel]) : NULL;
+	p->kernel = kernel_of_choice(o->kernel);
 	if (p->solver == SOFTREG_SOLVER_LBFGS) {
 		if (!opts_given(table, seen, "--epochs"))
 			p->epochs = 1000;

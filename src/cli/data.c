@@ -7,6 +7,20 @@
 
 const char *const data_formats[] = {"auto", "idx", "npy", "libsvm", "csv", NULL};
 
+/* "auto" and the kernel table's names; no command lists kernels of its own */
+const char *kernel_names_[16] = {"auto"};
+
+__attribute__((constructor)) static void fill_kernel_choices(void)
+{
+	for (size_t i = 0; softreg_kernels[i] && i + 2 < 16; i++)
+		kernel_names_[i + 1] = softreg_kernels[i]->name;
+}
+
+const struct softreg_kernel *kernel_of_choice(int choice)
+{
+	return choice > 0 ? softreg_kernel_by_name(kernel_names_[choice]) : NULL;
+}
+
 void data_defaults(struct data_opts *o)
 {
 	if (!o->dir && !o->train && !o->test)

@@ -43,6 +43,13 @@ extern const char *const data_formats[]; /* "auto", "idx", "npy", "libsvm", "csv
 	{OPT_STRING, "--label-column", NULL, "C", offsetof(type, m.label_column), 0, 0, false, NULL,          \
 	 "CSV: the label column, a header name or a 0-based index (default 0)"}
 
+/* The choices of --kernel: "auto", then every name of the library's kernel
+ * table (filled before main() runs), NULL-terminated; and the kernel a choice
+ * means (NULL: auto). */
+extern const char *kernel_names_[];
+#define kernel_choices ((const char *const *)kernel_names_)
+const struct softreg_kernel *kernel_of_choice(int choice);
+
 /* 'dir' from $SOFTREG_DATA or data/mnist when neither --data nor --train/--test was given */
 void data_defaults(struct data_opts *o);
 
