@@ -364,9 +364,8 @@ void sr_gather_rows(const struct softreg_model *m, const struct softreg_batch *b
 		sr_gather_row(m, b->src, sr_row(b, i), X + (i - i0) * d);
 }
 
-bool sr_rows_in_place(const struct softreg_model *m, const struct softreg_batch *b, size_t i0, size_t i1)
+bool sr_rows_in_place(const struct softreg_model *m, const struct softreg_batch *b)
 {
-	(void)i0, (void)i1;
 	return b->src->kind == SOFTREG_SOURCE_F32 && !b->rows && m->prep == SOFTREG_PREP_SCALE && m->scale == 1.0f;
 }
 

@@ -83,15 +83,15 @@ void sr_gather_row(const struct softreg_model *m, const struct softreg_source *s
 void sr_gather_rows(const struct softreg_model *m, const struct softreg_batch *b, size_t i0,
 		    size_t i1, float *X);
 
-/* whether rows [i0, i1) of the batch can be used in place as X: float32,
- * contiguous, and preprocessing that is the identity */
-bool sr_rows_in_place(const struct softreg_model *m, const struct softreg_batch *b, size_t i0, size_t i1);
+/* whether the batch's rows can be used in place as X: float32, consecutive,
+ * and preprocessing that is the identity */
+bool sr_rows_in_place(const struct softreg_model *m, const struct softreg_batch *b);
 
-/* the geometry of a batch of m rows for a kernel: chunks (each with its loss
+/* the geometry of a batch of m rows for the blas kernel: chunks (each with its loss
  * sum) and groups (each with its partial gradient); it depends on the shape
  * alone, never on the thread count */
-size_t sr_nchunks(const struct softreg_kernel *kern, size_t m, size_t k, size_t d);
-size_t sr_ngroups(const struct softreg_kernel *kern, size_t m, size_t k, size_t d);
+size_t sr_blas_nchunks(size_t m, size_t k, size_t d);
+size_t sr_blas_ngroups(size_t m, size_t k, size_t d);
 size_t sr_sparse_nchunks(size_t m);
 /* the blas kernel's per-thread X buffer and per-group partial, in floats
  * (0 when they overflow) */

@@ -88,15 +88,13 @@ static size_t ngroups(size_t m, size_t k, size_t d)
 	return g < budget ? g : (budget ? budget : 1);
 }
 
-size_t sr_nchunks(const struct softreg_kernel *kern, size_t m, size_t k, size_t d)
+size_t sr_blas_nchunks(size_t m, size_t k, size_t d)
 {
-	(void)kern;
 	return nchunks(m, k, d);
 }
 
-size_t sr_ngroups(const struct softreg_kernel *kern, size_t m, size_t k, size_t d)
+size_t sr_blas_ngroups(size_t m, size_t k, size_t d)
 {
-	(void)kern;
 	return ngroups(m, k, d);
 }
 
@@ -171,7 +169,7 @@ static void gather_rows(const struct softreg_model *m, const struct softreg_batc
 static const float *chunk_rows_of(const struct softreg_model *m, const struct softreg_batch *b, size_t i0,
 				  size_t i1, float *X)
 {
-	if (sr_rows_in_place(m, b, i0, i1))
+	if (sr_rows_in_place(m, b))
 		return (const float *)b->src->data + (b->first + i0) * m->d;
 	gather_rows(m, b, i0, i1, X);
 	return X;
@@ -240,7 +238,7 @@ static void thread_chunks(const struct lg *s, size_t c0, size_t c1, float *X)
 			g++;
 		size_t i0 = sr_part(c, M, s->nc), i1 = sr_part(c + 1, M, s->nc), mc = i1 - i0;
 		const float *Xc = chunk_rows_of(m, s->b, i0, i1, X);
-		if (c + 1 < c1 && prefetchable(s->b) && !sr_rows_in_place(m, s->b, i1, i1))
+		if (c + 1 < c1 && prefetchable(s->b) && !sr_rows_in_place(m, s->b))
 			prefetch_rows(s->b, i1, sr_part(c + 2, M, s->nc), m->d);
 		float *Z = s->ws->Z + i0 * k;
 		chunk_logits(m, Xc, mc, Z);

@@ -69,9 +69,9 @@ static bool layout_of(const struct softreg_kernel *kern, size_t m_max, size_t k,
 		L->X = d;
 		return true;
 	}
-	L->loss = kern == &softreg_kernel_sparse ? sr_sparse_nchunks(m_max) : sr_nchunks(kern, m_max, k, d);
+	L->loss = kern == &softreg_kernel_sparse ? sr_sparse_nchunks(m_max) : sr_blas_nchunks(m_max, k, d);
 	if (kern == &softreg_kernel_blas) {
-		size_t per_thread = sr_blas_x_stride(k, d), groups = sr_ngroups(kern, m_max, k, d);
+		size_t per_thread = sr_blas_x_stride(k, d), groups = sr_blas_ngroups(m_max, k, d);
 		return per_thread && sr_mul((size_t)threads, per_thread, &L->X) &&
 		       sr_mul(groups, sr_blas_partial_stride(k, d), &L->partial);
 	}
