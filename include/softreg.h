@@ -531,6 +531,8 @@ typedef int (*softreg_progress_fn)(const struct softreg_epoch_info *info, void *
 typedef void (*softreg_iter_fn)(uint64_t iteration, uint32_t epoch, double batch_loss,
 				const struct softreg_model *m, void *user);
 
+struct softreg_lbfgs_memory; /* see softreg_lbfgs_memory_alloc() */
+
 struct softreg_params {
 	enum softreg_solver solver;
 	uint32_t epochs;           /* SGD epochs; L-BFGS: maximum iterations */
@@ -552,7 +554,32 @@ struct softreg_params {
 	softreg_iter_fn on_iter;
 	void *user;
 	volatile sig_atomic_t *stop; /* when non-NULL and set, stop after the current batch */
+	struct softreg_lbfgs_memory *lbfgs_memory; /* L-BFGS: NULL (default), or a memory carried from one
+						    * call to the next (softreg_lbfgs_memory_alloc()) */
 };
+
+/*
+ * softreg_lbfgs_memory_alloc() - an empty L-BFGS memory, for the field
+ * 'lbfgs_memory' of struct softreg_params: warm starts along a path of l2
+ * values on one training set (softreg sweep).
+ *
+ * softreg_train() with the L-BFGS solver and a memory starts from what the
+ * memory holds -- the preconditioner and the last 'history' (s, y) pairs of
+ * the previous call, the pairs corrected exactly for a change of l2 (the l2
+ * term's curvature is known) -- instead of from nothing, and leaves its own
+ * there on return. Started from the previous solution (the model as the last
+ * call left it), its first step is then a quasi-Newton prediction of the new
+ * solution. The memory changes the path to the optimum, never the optimum: any
+ * contents give the solution of the objective at hand, to --tol. It is used
+ * when the model's k, d and the history match what it holds, and refilled
+ * otherwise. Its size: (2 history + 1) k (d + 1) + (d + 1)^2 doubles (the
+ * second term only with a preconditioner, d <= 2047).
+ *
+ * Returns NULL when out of memory. A memory serves one training run at a
+ * time. softreg_lbfgs_memory_free(NULL) does nothing.
+ */
+SOFTREG_API struct softreg_lbfgs_memory *softreg_lbfgs_memory_alloc(void);
+SOFTREG_API void softreg_lbfgs_memory_free(struct softreg_lbfgs_memory *mem);
 
 /* softreg_params_default() - the defaults of `softreg train` (see README). */
 SOFTREG_API void softreg_params_default(struct softreg_params *p);

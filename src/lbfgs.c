@@ -21,6 +21,12 @@
  *    exceeds the decrease per iteration; there the line search also accepts a
  *    step on the gradient alone (Hager and Zhang's approximate Wolfe
  *    conditions) when F is not higher than that noise allows.
+ *  - Warm starts along an l2 path (softreg sweep). A struct softreg_lbfgs_memory
+ *    carries the preconditioner and the (s, y) pairs from one call to the
+ *    next: the factorisation is not redone, and the pairs, whose y change with
+ *    l2 by a known linear term, are corrected exactly. On MNIST's 11-value path
+ *    the pairs save few iterations (the fits' tails dominate); the
+ *    preconditioner saves its 60 ms per fit.
  * Every evaluation is the chosen kernel over the rows in fixed chunks, summed
  * in a fixed order (sr_sum_range, the one loss-and-gradient path), and the solver's own BLAS and LAPACK calls run on one
  * thread: the model is the same, bit for bit, at any thread count. */
@@ -74,6 +80,37 @@ struct point {
 	double *x, *g;
 	double f, gnorm;
 };
+
+/* What a call leaves for the next (softreg_lbfgs_memory_alloc()): the
+ * preconditioner and the ring of (s, y) pairs, in the variables v. */
+struct softreg_lbfgs_memory {
+	size_t k, d, hm;    /* the shape it holds; hm 0: empty */
+	bool conditioned;   /* precondition() ran (L may still be NULL: none could be had) */
+	double *L;          /* (D, D) the preconditioner's factor, or NULL */
+	double *S, *Y, *rho; /* (hm, nv), (hm, nv), (hm): one allocation at S */
+	size_t used, head;
+	double l2;          /* the l2 the pairs' y were measured at */
+};
+
+struct softreg_lbfgs_memory *softreg_lbfgs_memory_alloc(void)
+{
+	return calloc(1, sizeof(struct softreg_lbfgs_memory));
+}
+
+static void memory_clear(struct softreg_lbfgs_memory *km)
+{
+	free(km->L);
+	free(km->S);
+	memset(km, 0, sizeof(*km));
+}
+
+void softreg_lbfgs_memory_free(struct softreg_lbfgs_memory *km)
+{
+	if (km) {
+		memory_clear(km);
+		free(km);
+	}
+}
 
 static double dot(const double *a, const double *b, size_t n)
 {
@@ -312,6 +349,34 @@ static void two_loop(size_t nv, size_t hm, size_t used, size_t head, const doubl
 	}
 }
 
+/* The pairs of the memory were measured at l2_old; F at l2 differs by
+ * (l2 - l2_old)/2 |W|^2, whose gradient in v is linear: P(v L^-1) L^-T (P
+ * zeroes the bias column). So each y gains (l2 - l2_old) P(s L^-1) L^-T, exactly.
+ * Returns the pairs kept: the newest ones while s'y stays positive. */
+static size_t correct_pairs(struct lb *L, double dl2, size_t hm, size_t used, size_t head, const double *S, double *Y,
+			    double *rho)
+{
+	size_t nv = L->nv, D = L->D;
+	double *z = L->u;
+	for (size_t q = 0; q < used; q++) {
+		size_t h = (head + hm - 1 - q) % hm;
+		const double *s = S + h * nv;
+		double *y = Y + h * nv;
+		memcpy(z, s, nv * sizeof(double));
+		to_user(L, z);
+		for (size_t c = 0; c < L->k; c++)
+			z[c * D + L->d] = 0;
+		grad_to_work(L, z);
+		for (size_t j = 0; j < nv; j++)
+			y[j] += dl2 * z[j];
+		double sy = dot(s, y, nv);
+		if (!(sy > 1e-10 * sqrt(dot(s, s, nv) * dot(y, y, nv))))
+			return q;
+		rho[h] = 1.0 / sy;
+	}
+	return used;
+}
+
 enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg_dataset *train, size_t n,
 				   const struct softreg_dataset *test, const struct softreg_params *p,
 				   const struct softreg_kernel *kern, const struct softreg_kernel *test_kern,
@@ -326,11 +391,21 @@ enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg
 	struct softreg_workspace *eval_ws = softreg_workspace_alloc(kern, ev, k, d);
 	struct softreg_workspace *test_ws = test && test_kern != kern ? softreg_workspace_alloc(test_kern, ev, k, d)
 								   : eval_ws;
-	/* doubles: x, g of the point and the trial, dir, u, gsum, hm pairs (s, y), rho, alpha */
-	size_t ndouble = (7 + 2 * hm) * nv + 2 * hm;
+	/* doubles: x, g of the point and the trial, dir, u, gsum, hm pairs (s, y), rho, alpha;
+	 * the pairs and rho in the carried memory when there is one */
+	struct softreg_lbfgs_memory *km = p->lbfgs_memory;
+	bool reuse = km && km->hm == hm && km->k == k && km->d == d;
+	if (km && !reuse) {
+		memory_clear(km);
+		size_t npair = 2 * hm * nv + hm;
+		km->S = npair <= SIZE_MAX / 8 / nv ? malloc(npair * sizeof(double)) : NULL;
+		if (km->S)
+			km->k = k, km->d = d, km->hm = hm;
+	}
+	size_t ndouble = km ? 7 * nv + hm : (7 + 2 * hm) * nv + 2 * hm;
 	double *mem = ndouble <= SIZE_MAX / 8 / nv ? malloc(ndouble * sizeof(double)) : NULL;
 	L.gc = malloc(nv * sizeof(float));
-	if (!L.ws || !eval_ws || !test_ws || !mem || !L.gc) {
+	if (!L.ws || !eval_ws || !test_ws || !mem || !L.gc || (km && !km->S)) {
 		softreg_workspace_free(L.ws);
 		if (test_ws != eval_ws)
 			softreg_workspace_free(test_ws);
@@ -343,13 +418,27 @@ enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg
 	}
 	struct point P = {.x = mem, .g = mem + nv}, T = {.x = mem + 2 * nv, .g = mem + 3 * nv};
 	double *dir = mem + 4 * nv, *S = mem + 7 * nv, *Y = S + hm * nv, *rho = Y + hm * nv, *alpha = rho + hm;
+	if (km) {
+		S = km->S, Y = S + hm * nv, rho = Y + hm * nv;
+		alpha = mem + 7 * nv;
+	}
 	L.u = mem + 5 * nv;
 	L.gsum = mem + 6 * nv;
 	enum softreg_result r = SOFTREG_OK;
 	uint64_t evals = 1;
 	double t_start = sr_now();
 
-	precondition(&L);
+	size_t used = 0, head = 0; /* ring buffer of the last 'hm' pairs */
+	if (km && km->conditioned) {
+		L.L = km->L;
+		used = km->used, head = km->head;
+		if (used && p->l2 != km->l2)
+			used = correct_pairs(&L, p->l2 - km->l2, hm, used, head, S, Y, rho);
+	} else {
+		precondition(&L);
+		if (km)
+			km->L = L.L, km->conditioned = true;
+	}
 	for (size_t c = 0; c < k; c++) {
 		for (size_t j = 0; j < d; j++)
 			P.x[c * D + j] = m->W[c * d + j];
@@ -357,7 +446,6 @@ enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg
 	}
 	to_work(&L, P.x);
 	eval(&L, &P);
-	size_t used = 0, head = 0; /* ring buffer of the last 'hm' pairs */
 	for (uint32_t it = 1; it <= p->epochs && P.gnorm > p->tol; it++) {
 		double t0 = sr_now();
 		two_loop(nv, hm, used, head, S, Y, rho, alpha, P.g, dir);
@@ -435,7 +523,13 @@ enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg
 		softreg_workspace_free(test_ws);
 	softreg_workspace_free(eval_ws);
 	free(mem);
-	free(L.L);
+	if (km) { /* the memory keeps L and the pairs for the next call */
+		km->used = r == SOFTREG_ERR_DIVERGED ? 0 : used;
+		km->head = head;
+		km->l2 = p->l2;
+	} else {
+		free(L.L);
+	}
 	free(L.gc);
 	return r;
 }
