@@ -20,6 +20,7 @@ static const char usage[] =
 	"  show      a digit as text art (or a PGM file), with its label\n"
 	"  export    a model's weights as CSV, JSON or .npy\n"
 	"  info      version, BLAS, threads, CPU features\n"
+	"  sweep     choose l2 on a validation split (warm-started L-BFGS path), refit, test\n"
 	"\n"
 	"'softreg COMMAND --help' describes each command.\n";
 
@@ -60,7 +61,8 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} cmds[] = {{"train", cmd_train}, {"eval", cmd_eval},     {"predict", cmd_predict},
-		    {"show", cmd_show},   {"info", cmd_info},     {"export", cmd_export}};
+		    {"show", cmd_show},   {"info", cmd_info},     {"export", cmd_export},
+		    {"sweep", cmd_sweep}};
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
