@@ -36,6 +36,14 @@ struct out_file {
 FILE *out_begin(struct out_file *o);
 int out_commit(struct out_file *o, const char *path);
 void out_abandon(struct out_file *o);
+/* SIGINT, SIGTERM and SIGHUP (batch schedulers send SIGTERM before they kill)
+ * set 'stop_signal' to their number, for training to stop after the current
+ * batch; a second one ends the process at once. catch_stop_signals(false)
+ * restores the default actions. */
+#include <signal.h>
+extern volatile sig_atomic_t stop_signal;
+void catch_stop_signals(bool on);
+
 /* softreg_save_file() and softreg_model_save() with SIGINT, SIGTERM and SIGHUP
  * held back until the save is done */
 enum softreg_result save_file(const char *path, const void *buf, size_t len, char *err);

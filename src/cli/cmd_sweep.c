@@ -42,7 +42,6 @@ static const char usage[] =
 static const char *const searches[] = {"grid", "binary", NULL};
 enum { WARM_MEMORY = 0, WARM_PREDICT = 1, WARM_SOLUTION = 2, WARM_NONE = 3 };
 static const char *const warm_modes[] = {"memory", "predict", "solution", "none", NULL};
-static const char *const kernel_names[] = {"auto", "naive", "blas", "sparse", NULL};
 
 struct sweep_opts {
 	struct data_opts data;
@@ -90,7 +89,7 @@ static const struct opt table[] = {
 	 "                         memory); solution (the previous solution, an empty memory); none (from\n"
 	 "                         zero, every fit and the refit: independent fits, for comparison)"},
 	{OPT_SECTION, "compute", 0, 0, 0, 0, 0, 0, 0, 0},
-	{OPT_CHOICE, "--kernel", NULL, "K", O(kernel), 0, 0, false, kernel_names,
+	{OPT_CHOICE, "--kernel", NULL, "K", O(kernel), 0, 0, false, kernel_choices,
 	 "auto (default: sparse for libsvm data, blas for dense), blas, sparse or naive"},
 	{OPT_INT, "--threads", NULL, "T", O(threads), 1, 1024, false, NULL,
 	 "threads for OpenMP and OpenBLAS (default: all cores)"},
@@ -103,26 +102,6 @@ static const struct opt table[] = {
 	{OPT_END, 0, 0, 0, 0, 0, 0, 0, 0, 0},
 };
 #undef O
-
-/* ---- signals: stop after the current L-BFGS iteration ---- */
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_stop_signal(int sig)
-{
-	stop_flag = sig;
-}
-
-static void catch_stop_signals(bool on)
-{
-	struct sigaction sa = {0};
-	sa.sa_handler = on ? on_stop_signal : SIG_DFL;
-	sa.sa_flags = SA_RESETHAND; /* a second signal ends the process at once */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
 
 /* ---- the grid ---- */
 
@@ -623,7 +602,7 @@ static int make_model(const struct sweep_opts *o, struct softreg_dataset *train,
 /* an interrupted sweep: the metrics of the fits that finished; 128 + the signal */
 static int interrupted(const struct sweep *s)
 {
-	int status = 128 + (stop_flag ? (int)stop_flag : SIGINT);
+	int status = 128 + (stop_signal ? (int)stop_signal : SIGINT);
 	if (s->o->metrics && s->npath && write_metrics(s, s->o->metrics))
 		return EXIT_RUNTIME;
 	fprintf(stderr, "softreg: interrupted during %s (%zu of %zu fits done)%s; no model written\n",
@@ -740,8 +719,8 @@ int cmd_sweep(int argc, char **argv)
 	s.p.tol = o.tol;
 	s.p.history = o.history;
 	s.p.eval_every = 0;
-	s.p.kernel = o.kernel ? softreg_kernel_by_name(kernel_names[o.kernel]) : NULL;
-	s.p.stop = &stop_flag;
+	s.p.kernel = kernel_of_choice(o.kernel);
+	s.p.stop = &stop_signal;
 	const char *why = softreg_check_params(&s.p);
 	if (why) {
 		free(grid);

@@ -90,35 +90,6 @@ static const struct opt table[] = {
 };
 #undef O
 
-/* the signal that asked training to stop (SIGINT, SIGTERM or SIGHUP: batch
- * schedulers send SIGTERM before they kill); 0 while none has */
-static volatile sig_atomic_t stop_flag;
-
-static void on_stop_signal(int sig)
-{
-	stop_flag = sig;
-}
-
-/* SIGINT, SIGTERM and SIGHUP stop training after the current batch (with a
- * checkpoint when asked for); a second one of them ends the process at once */
-static void catch_stop_signals(void)
-{
-	struct sigaction sa = {0};
-	sa.sa_handler = on_stop_signal;
-	sa.sa_flags = SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
-static void default_stop_signals(void)
-{
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-}
-
 /* what the callbacks share */
 struct ctx {
 	struct progress prog;
@@ -316,7 +287,7 @@ static void final_objective(const struct softreg_model *m, const struct softreg_
 static int interrupted(struct ctx *c, const struct train_opts *o, const char *why)
 {
 	char err[SOFTREG_ERRLEN];
-	int status = 128 + (stop_flag ? (int)stop_flag : SIGINT);
+	int status = 128 + (stop_signal ? (int)stop_signal : SIGINT);
 	if (o->metrics && c->nhistory && metrics_write(o->metrics, c->history, c->nhistory))
 		return EXIT_RUNTIME;
 	if (!c->checkpoint) {
@@ -352,7 +323,7 @@ static int run(struct train_opts *o, struct ctx *c, struct softreg_dataset *trai
 	progress_init(&c->prog, o->quiet);
 	p->progress = on_progress;
 	p->user = c;
-	p->stop = &stop_flag;
+	p->stop = &stop_signal;
 	struct softreg_report rep;
 	enum softreg_result r = softreg_train(c->m, train, test, p, c->state, &rep, err);
 	if (c->ckpt_failed)
@@ -398,7 +369,7 @@ int cmd_train(int argc, char **argv)
 	const char *flags[] = {"--out", "--checkpoint", "--metrics", "--trace"};
 	if ((rc = check_outputs("train", outs, flags, 4)))
 		return rc;
-	catch_stop_signals(); /* from here on, a signal stops cleanly */
+	catch_stop_signals(true); /* from here on, a signal stops cleanly */
 	int threads = softreg_set_threads(o.threads);
 
 	double t0 = cli_now();
@@ -428,7 +399,7 @@ int cmd_train(int argc, char **argv)
 		goto out;
 	rc = run(&o, &c, &train, have_test ? &test : NULL, threads, load_s);
 out:
-	default_stop_signals();
+	catch_stop_signals(false);
 	free(c.history);
 	trace_free(&c.tr);
 	softreg_model_free(c.m);

@@ -32,6 +32,24 @@ static void hold_signals(sigset_t *old)
 	sigprocmask(SIG_BLOCK, &set, old);
 }
 
+volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+void catch_stop_signals(bool on)
+{
+	struct sigaction sa = {0};
+	sa.sa_handler = on ? on_stop_signal : SIG_DFL;
+	sa.sa_flags = SA_RESETHAND; /* a second signal ends the process at once */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 int out_commit(struct out_file *o, const char *path)
 {
 	char err[SOFTREG_ERRLEN];
