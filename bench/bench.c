@@ -414,8 +414,13 @@ static void derive(struct case_result *c, const struct run *r)
 	c->gbps = c->bytes / c->ns_min;
 	if (b) {
 		double compute = c->flops / b->sgemm_gflops, memory = c->bytes / b->read_gbps;
-		c->compute_bound = compute >= memory;
-		c->bound_ns = c->compute_bound ? compute : memory;
+		double scatter = b->scatter_gups > 0 ? c->scatters / b->scatter_gups : 0;
+		c->limit = compute >= memory ? "compute" : "memory";
+		c->bound_ns = compute >= memory ? compute : memory;
+		if (scatter > c->bound_ns) {
+			c->limit = "scatter";
+			c->bound_ns = scatter;
+		}
 		c->pct_of_bound = 100 * c->bound_ns / c->ns_min;
 	}
 	for (size_t i = 0; i < r->ncases && c->kern && c->kern != &softreg_kernel_naive; i++) {

@@ -84,6 +84,7 @@ struct bound {
 	int threads;
 	double read_gbps;      /* sustained read bandwidth, GB/s (1e9 bytes) */
 	double sgemm_gflops;   /* cblas_sgemm on a large square product */
+	double scatter_gups;   /* t[j][0..8] += v g[0..8], j random in an L1-resident t: 1e9 per second */
 	size_t sgemm_n;
 };
 
@@ -140,8 +141,9 @@ struct case_result {
 	size_t reps, inner;    /* timed samples, and calls per sample */
 	double ns_min, ns_median; /* per call */
 	double flops, bytes;   /* per call: arithmetic, and compulsory memory traffic */
-	double bound_ns;       /* max(flops / peak, bytes / bandwidth) */
-	bool compute_bound;    /* which of the two sets bound_ns */
+	double scatters;       /* per call: 8-float read-modify-writes the gradient needs (CSR) */
+	double bound_ns;       /* max(flops / peak, bytes / bandwidth, scatters / scatter rate) */
+	const char *limit;     /* which of the three sets bound_ns: "compute", "memory" or "scatter" */
 	double gflops, gbps, pct_of_bound;
 	double speedup;        /* naive ns_min / this ns_min, same op, source and batch; 0 if unknown */
 	const struct gate_result *gate; /* the gate of this kernel, source and batch, or NULL */

@@ -106,10 +106,24 @@ static double csr_bytes(double rows, double nnz)
  * CSR rows (every kernel on them, so that the times compare): the
  * multiply-adds are those of the nonzeros, 2 nnz k for the logits and as
  * many for the gradient (4 nnz k for loss_grad); the bytes, the CSR of the
- * batch's rows and, for the gradient, one load and one store of a float per
- * nonzero per class (the scatter into dW), which is what bounds the sparse
- * kernel: 8 nnz k.
+ * batch's rows. The gradient's scatter into dW, one load and one store of 8
+ * floats per nonzero per block of 8 classes, stays in cache: it is bounded by
+ * the core's rate of such updates (scatters_of(), roofline.c), not by DRAM.
  */
+/* 8-float read-modify-writes of the sparse kernel's gradient: one per
+ * nonzero per block of 8 classes */
+static double scatters_of(enum op op, const struct shape *s)
+{
+	double blocks = (double)((s->k + 7) / 8);
+	if (!s->csr)
+		return 0;
+	if (op == OP_LOSS_GRAD)
+		return s->nnz_batch * blocks;
+	if (op == OP_EPOCH)
+		return s->nnz_all * blocks;
+	return 0;
+}
+
 static void work_of(enum op op, const struct shape *s, double *flops, double *bytes)
 {
 	double M = (double)s->m, K = (double)s->k, D = (double)s->d, P = K * D + K; /* parameters */
@@ -129,9 +143,9 @@ static void work_of(enum op op, const struct shape *s, double *flops, double *by
 		*bytes = 8 * M * K + 4 * M;
 		return;
 	case OP_LOSS_GRAD:
-		if (s->csr) {
+		if (s->csr) { /* the scatter into dW is in scatters_of() */
 			*flops = 4 * nz * K;
-			*bytes = feat + 8 * nz * K;
+			*bytes = feat;
 			return;
 		}
 		*flops = logits + softmax + 2 * M * K * D + 2 * M * K;
@@ -146,7 +160,7 @@ static void work_of(enum op op, const struct shape *s, double *flops, double *by
 		struct shape one = *s;
 		if (s->csr) {
 			*flops = 4 * s->nnz_all * K + (double)(full + (rest > 0)) * 4 * P;
-			*bytes = csr_bytes(N, s->nnz_all) + 8 * s->nnz_all * K + 4 * N;
+			*bytes = csr_bytes(N, s->nnz_all) + 4 * N;
 			return;
 		}
 		work_of(OP_LOSS_GRAD, &one, &f, &b);
@@ -314,6 +328,7 @@ int time_case(const struct bench_opts *o, const struct bench_data *data, struct 
 	struct shape s = {.m = c->batch, .n = ds->n, .k = data->k, .d = ds->d, .elem = elem[c->source], .csr = csr,
 			  .nnz_batch = csr ? batch_nnz(data, c->batch) : 0, .nnz_all = csr ? (double)data->nnz : 0};
 	work_of(c->op, &s, &c->flops, &c->bytes);
+	c->scatters = scatters_of(c->op, &s);
 out:
 	free_ctx(&ctx);
 	return rc;

@@ -91,9 +91,11 @@ void print_header(FILE *f, const struct run *r)
 
 void print_bounds(FILE *f, const struct bound *b, int n, const char *when)
 {
-	fprintf(f, "\nroofline %s  threads  read GB/s  sgemm GFLOP/s (n = %zu)\n", when, n ? b[0].sgemm_n : (size_t)0);
+	fprintf(f, "\nroofline %s  threads  read GB/s  sgemm GFLOP/s (n = %zu)  scatter G/s (8 floats += v g, L1)\n",
+		when, n ? b[0].sgemm_n : (size_t)0);
 	for (int i = 0; i < n; i++)
-		fprintf(f, "          %7d  %9.1f  %13.1f\n", b[i].threads, b[i].read_gbps, b[i].sgemm_gflops);
+		fprintf(f, "          %7d  %9.1f  %13.1f  %21.2f\n", b[i].threads, b[i].read_gbps, b[i].sgemm_gflops,
+			b[i].scatter_gups);
 }
 
 void print_gate(FILE *f, const struct run *r)
@@ -133,7 +135,7 @@ void print_case(FILE *f, const struct case_result *c)
 		snprintf(speedup, sizeof(speedup), "%.1fx", c->speedup);
 	fprintf(f, "%-*s %6zu %11.2f %11.2f %8.2f %7.2f %10.2f %5.1f%% %-7s %8s\n", NAME_WIDTH, c->name, c->reps,
 		c->ns_min / 1e3, c->ns_median / 1e3, c->gflops, c->gbps, c->bound_ns / 1e3, c->pct_of_bound,
-		c->compute_bound ? "compute" : "memory", speedup);
+		c->limit ? c->limit : "", speedup);
 	fflush(f);
 }
 
@@ -146,12 +148,15 @@ void print_epoch_summary(FILE *f, const struct run *r)
 			continue;
 		const struct bound *b = bound_for(r->bounds, r->nbounds, c->threads);
 		if (!any)
-			fprintf(f, "\nepoch floor: the larger of flops / sgemm peak and feature bytes / read bandwidth\n");
+			fprintf(f, "\nepoch floor: the largest of flops / sgemm peak, feature bytes / read bandwidth and "
+				   "(CSR) the gradient's scatters / scatter rate\n");
 		any = true;
-		fprintf(f, "  %-*s %8.2f ms   floor %6.2f ms = max(%.3f GFLOP / %.0f GFLOP/s, %.1f MB / %.1f GB/s)"
-			   "   ratio %.2f\n",
+		fprintf(f, "  %-*s %8.2f ms   floor %6.2f ms = max(%.3f GFLOP / %.0f GFLOP/s, %.1f MB / %.1f GB/s",
 			NAME_WIDTH, c->name, c->ns_min / 1e6, c->bound_ns / 1e6, c->flops / 1e9, b ? b->sgemm_gflops : 0,
-			c->bytes / 1e6, b ? b->read_gbps : 0, c->ns_min / c->bound_ns);
+			c->bytes / 1e6, b ? b->read_gbps : 0);
+		if (c->scatters > 0)
+			fprintf(f, ", %.1f M / %.2f G/s", c->scatters / 1e6, b ? b->scatter_gups : 0);
+		fprintf(f, ")   ratio %.2f\n", c->ns_min / c->bound_ns);
 	}
 }
 
@@ -254,7 +259,7 @@ static void json_case(FILE *f, const struct case_result *c)
 	json_number(f, c->gbps);
 	fputs(", \"bound_ns\": ", f);
 	json_number(f, c->bound_ns);
-	fprintf(f, ", \"limit\": \"%s\", \"pct_of_bound\": ", c->compute_bound ? "compute" : "memory");
+	fprintf(f, ", \"limit\": \"%s\", \"pct_of_bound\": ", c->limit ? c->limit : "");
 	json_number(f, c->pct_of_bound);
 	if (c->op == OP_EPOCH) {
 		fputs(", \"ratio_to_bound\": ", f);
@@ -279,6 +284,8 @@ static void json_bounds(FILE *f, const struct bound *b, int n)
 		json_number(f, b[i].read_gbps);
 		fputs(", \"sgemm_gflops\": ", f);
 		json_number(f, b[i].sgemm_gflops);
+		fputs(", \"scatter_gups\": ", f);
+		json_number(f, b[i].scatter_gups);
 		fprintf(f, ", \"sgemm_n\": %zu}", b[i].sgemm_n);
 	}
 	fputc(']', f);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT
- * roofline.c: the two numbers that bound every case. A kernel cannot run
- * faster than its compulsory memory traffic at the sustained read bandwidth,
- * nor faster than its flops at the large-sgemm peak of the BLAS core in use.
- * Both are measured here, on this machine, at each thread count. */
+ * roofline.c: the numbers that bound every case. A kernel cannot run faster
+ * than its compulsory memory traffic at the sustained read bandwidth, nor
+ * faster than its flops at the large-sgemm peak of the BLAS core in use, nor
+ * (sparse) faster than its gradient's scatter at the core's rate of 8-float
+ * read-modify-writes. All are measured here, on this machine, at each thread
+ * count. */
 #include "bench.h"
 
 #include <cblas.h>
@@ -59,6 +61,59 @@ static double best_sgemm_gflops(const float *A, const float *B, float *C, int n)
 	return best / 1e9;
 }
 
+/* The sparse kernel's gradient is one read-modify-write of 8 floats per
+ * nonzero per block of 8 classes: t[j] += v g, j in increasing order within
+ * a row but unknown. Its rate on a table that stays in L1 (8 KB here) is the
+ * core's ceiling for that loop, whatever the memory does. Each thread its own
+ * table; the rate of all of them. */
+#define SCATTER_ROWS 256 /* 8-float rows: 8 KB */
+#define SCATTER_UPDATES (1u << 22)
+#define SCATTER_PASSES 5
+
+static double scatter_pass(const uint32_t *idx, int threads)
+{
+	double t0 = now_seconds();
+	float sink = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : sink)
+	{
+		_Alignas(64) float t[SCATTER_ROWS][8] = {{0}}, g[8];
+		for (int l = 0; l < 8; l++)
+			g[l] = 1e-3f * (float)(l + 1);
+		for (size_t u = 0; u < SCATTER_UPDATES; u++) {
+			float v = (float)(u & 7), *r = t[idx[u]];
+			for (int l = 0; l < 8; l++)
+				r[l] += v * g[l];
+		}
+		for (int i = 0; i < SCATTER_ROWS; i++)
+			sink += t[i][0];
+	}
+	double s = now_seconds() - t0;
+	volatile float keep = sink;
+	(void)keep;
+	return s;
+}
+
+static double best_scatter_gups(int threads)
+{
+	uint32_t *idx = malloc(SCATTER_UPDATES * sizeof(uint32_t));
+	if (!idx)
+		return 0;
+	uint64_t x = 88172645463325252ull;
+	for (size_t u = 0; u < SCATTER_UPDATES; u++) { /* runs of increasing rows, like a CSR row's columns */
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		idx[u] = (uint32_t)(u % 64 == 0 ? x % 32 : (idx[u - 1] + 1 + x % 7) % SCATTER_ROWS);
+	}
+	double best = 0;
+	scatter_pass(idx, threads);
+	for (int pass = 0; pass < SCATTER_PASSES; pass++) {
+		double s = scatter_pass(idx, threads);
+		if (s > 0 && (double)SCATTER_UPDATES * threads / s > best)
+			best = (double)SCATTER_UPDATES * threads / s;
+	}
+	free(idx);
+	return best / 1e9;
+}
+
 int measure_bounds(const int *threads, int nthreads, struct bound *out, char *err)
 {
 	size_t words = STREAM_BYTES / sizeof(uint64_t), nn = (size_t)SGEMM_N * SGEMM_N;
@@ -78,6 +133,7 @@ int measure_bounds(const int *threads, int nthreads, struct bound *out, char *er
 		out[t].read_gbps = best_read_gbps(stream, words, threads[t]);
 		out[t].sgemm_n = SGEMM_N;
 		out[t].sgemm_gflops = best_sgemm_gflops(A, A + nn, A + 2 * nn, SGEMM_N);
+		out[t].scatter_gups = best_scatter_gups(threads[t]);
 	}
 	rc = BENCH_OK;
 out:

@@ -119,7 +119,14 @@ struct softreg_source {
 	const uint64_t *indptr;  /* CSR: (n + 1) offsets into indices/values; indptr[0] = 0 */
 	const uint32_t *indices; /* CSR: (nnz) column indices, strictly increasing within a row, < d */
 	const float *values;     /* CSR: (nnz) */
+	int origin;              /* CSR made by softreg_dataset_sparsify(): 1 + the dense kind it was made
+				  * from (values as that kind holds them, before preprocessing); else 0 */
 };
+
+/* softreg_source_input() - the kind a source's values came as: its own, or
+ * for a CSR from softreg_dataset_sparsify() the dense kind it was made from
+ * (a model trained on uint8 pixels scales them alike, whatever the layout). */
+SOFTREG_API enum softreg_source_kind softreg_source_input(const struct softreg_source *src);
 
 /* softreg_source_name() - "uint8", "float32", "float16" or "csr". */
 SOFTREG_API const char *softreg_source_name(enum softreg_source_kind kind);
@@ -246,6 +253,20 @@ SOFTREG_API enum softreg_result softreg_dataset_map_labels(struct softreg_datase
 SOFTREG_API struct softreg_dataset softreg_dataset_rows(const struct softreg_dataset *ds, size_t first, size_t count);
 
 SOFTREG_API void softreg_dataset_free(struct softreg_dataset *ds);
+
+/*
+ * softreg_dataset_sparsify() - replace the dense features of 'ds' by the CSR
+ * of their nonzeros (uint8, float32 or float16 values kept as float32, before
+ * preprocessing; x.origin says which), built by two passes over fixed blocks
+ * of rows on every thread. A CSR source is left as it is. The dense memory is
+ * kept (views of 'ds' may point into it); MNIST's training set: 9.4 M nonzeros,
+ * 72 MB, built in about 30 ms. SOFTREG_ERR_NOMEM when the CSR does not fit.
+ */
+SOFTREG_API enum softreg_result softreg_dataset_sparsify(struct softreg_dataset *ds, char *err);
+
+/* softreg_source_density() - the fraction of nonzero features, from up to
+ * 1024 rows evenly spaced (all rows of a CSR source). */
+SOFTREG_API double softreg_source_density(const struct softreg_source *src);
 
 /* softreg_f16_to_f32() - IEEE binary16 to float32, 'n' values (F16C where the
  * CPU has it); exact. */
@@ -438,7 +459,12 @@ struct softreg_kernel {
 
 SOFTREG_API extern const struct softreg_kernel softreg_kernel_naive; /* every source; the oracle */
 SOFTREG_API extern const struct softreg_kernel softreg_kernel_blas;  /* dense sources: cblas_sgemm */
-SOFTREG_API extern const struct softreg_kernel softreg_kernel_sparse; /* CSR: a k-vector per nonzero */
+SOFTREG_API extern const struct softreg_kernel softreg_kernel_sparse; /* CSR: W transposed, by class */
+
+/* softreg_sparse_path() - the loops the sparse kernel runs on this CPU:
+ * "avx2" (AVX2 and FMA) or "plain"; $SOFTREG_DISABLE_CPU_FEATURES=avx2 forces
+ * "plain". */
+SOFTREG_API const char *softreg_sparse_path(void);
 
 /* The kernel table, NULL-terminated: the one list the library, the CLI, the
  * bench and the tests take kernels from. */
@@ -454,6 +480,23 @@ SOFTREG_API int softreg_kernel_takes(const struct softreg_kernel *k, enum softre
 /* softreg_kernel_auto() - the kernel for sources of 'kind': sparse for CSR,
  * blas for the dense ones. */
 SOFTREG_API const struct softreg_kernel *softreg_kernel_auto(enum softreg_source_kind kind);
+
+/* The densest training set (fraction of nonzero features) that --kernel auto
+ * turns into CSR for the sparse kernel, by batch size: from softreg-bench's
+ * epochs of both kernels (README, "Choosing the kernel"). */
+#define SOFTREG_SPARSE_DENSITY 0.35
+
+/*
+ * softreg_kernel_choose() - the kernel --kernel auto trains 'src' with, for
+ * model 'm' (its preprocessing set) and SGD batches of 'batch' rows (0 for
+ * L-BFGS's full batches): sparse for CSR; for dense sources, sparse when at
+ * most SOFTREG_SPARSE_DENSITY of the features are nonzero and the model does
+ * not centre them (the caller then makes the CSR: softreg_dataset_sparsify()),
+ * else blas. '*density' (may be NULL) gets the density it measured.
+ */
+SOFTREG_API const struct softreg_kernel *softreg_kernel_choose(const struct softreg_source *src,
+							       const struct softreg_model *m, size_t batch,
+							       double *density);
 
 /* softreg_workspace_alloc() - scratch for 'kernel' on batches of up to
  * 'm_max' rows of model shape (k, d), for up to the current thread count;

@@ -39,6 +39,9 @@ struct softreg_workspace {
 	float *partial;       /* per group: k*d + k floats, rounded to cache lines, then a gap */
 	double *acc;          /* (k*d + 2k) naive kernel accumulators and logits */
 	double *loss;         /* (chunks_max) per-chunk loss sums */
+	float *Wt, *Gt;       /* sparse: W and the gradient transposed, (blocks, d, 8) */
+	float *Zp, *bk, *gb;  /* sparse: (blocks, m_max, 8) logits; bias and its gradient, padded */
+	float *ztmp;          /* sparse: per thread, one row of logits (blocks * 8) */
 	void *mem_;
 };
 
@@ -93,6 +96,8 @@ bool sr_rows_in_place(const struct softreg_model *m, const struct softreg_batch 
 size_t sr_blas_nchunks(size_t m, size_t k, size_t d);
 size_t sr_blas_ngroups(size_t m, size_t k, size_t d);
 size_t sr_sparse_nchunks(size_t m);
+/* the sparse kernel's blocks of 8 classes for k classes */
+size_t sr_sparse_blocks(size_t k);
 /* the blas kernel's per-thread X buffer and per-group partial, in floats
  * (0 when they overflow) */
 size_t sr_blas_x_stride(size_t k, size_t d);
@@ -106,6 +111,10 @@ static inline size_t sr_part(size_t p, size_t n, size_t parts)
 /* stable softmax of rows [i0, i0 + m) of a batch in Z (m, k), in place; the
  * summed cross-entropy (shared by the blas and sparse kernels) */
 double sr_softmax_rows(float *Z, const struct softreg_batch *b, size_t i0, size_t m, size_t k);
+/* one row z (k) to probabilities in place; its cross-entropy for class y */
+double sr_softmax_row(float *z, size_t k, uint32_t y);
+/* the same for rows 'ld' floats apart (ld >= k) */
+double sr_softmax_rows_ld(float *Z, size_t ld, const struct softreg_batch *b, size_t i0, size_t m, size_t k);
 /* softmax_loss of a kernel table row, over chunks in a fixed order */
 double sr_softmax_loss(float *Z, const uint32_t *y, size_t m, size_t k);
 
@@ -143,6 +152,10 @@ enum softreg_result sr_check_finite(const struct softreg_dataset *ds, const char
 bool sr_cpu_has_f16c(void);
 /* give 'p' to 'ds' to free (one of its mem_ slots); false when all are taken */
 bool sr_dataset_own(struct softreg_dataset *ds, void *p);
+
+/* whether the model's preprocessing subtracts a mean (then sparse data would
+ * lose its zeros) */
+bool sr_model_centres(const struct softreg_model *m);
 
 /* CRC-32 and little-endian helpers for the model format */
 uint32_t sr_crc32(uint32_t crc, const void *buf, size_t len);

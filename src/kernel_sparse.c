@@ -3,38 +3,263 @@
  * z_c = b_c + sum over the row's nonzeros (j, v) of W[c][j] v, and the
  * gradient scatters G[i][c] v into dW[c][j].
  *
- * Determinism: the logits and the softmax of a row depend on that row alone,
- * the loss is summed per fixed chunk of rows and the chunks in order, and
- * the gradient is split between threads by class: every entry of dW[c] is
- * summed by one thread over the rows in batch order. So the result is the
- * same, bit for bit, at any thread count, and there are no partial
- * gradients to add up (memory stays k*d, whatever the thread count).
+ * Layout. For each call W is copied transposed, in blocks of 8 classes:
+ * Wt[block][j][0..8] = W[block*8 + l][j] * s_j, where s_j is the model's
+ * scale (or 1/std_j), so one nonzero is one broadcast and one FMA per block
+ * of 8 classes, and its gradient one load, FMA and store per block into Gt,
+ * laid out alike; padded classes are zero. The copies cost 2kd per call,
+ * against 2 nnz k for the batch. Rows are visited in batch order; the
+ * nonzeros of the row 4 ahead are prefetched (rows come shuffled).
+ *
+ * Threads. The class blocks are split between threads: a thread computes
+ * the logits of its classes for every row, then (after a barrier and the
+ * softmax of rows split by chunks) the gradient of its classes, over the
+ * rows in batch order. So every logit and every gradient entry is computed
+ * by one thread in one order, whatever the thread count: the same bits at
+ * any thread count, no partial gradients to add up, and threads write
+ * disjoint blocks (no shared cache lines). With one block (k <= 8) the
+ * kernel runs on one thread.
+ *
+ * Paths. The loops are written for AVX2 + FMA (function target attributes,
+ * so a portable build has them) and in plain C; the CPU's best is chosen at
+ * the first call (cpuid) and $SOFTREG_DISABLE_CPU_FEATURES=avx2 forces the
+ * plain one, so the tests run both. Different paths may round differently
+ * (FMA or not); the same path gives the same bits at any thread count.
  *
  * The model's preprocessing must not centre (mean 0: softreg_model_check_data
  * refuses a centring model for sparse data), so an absent feature stays 0. */
 #include "internal.h"
 
 #include <omp.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
-/* the feature value the model sees for nonzero (j, v) */
-static inline float xval(const struct softreg_model *m, uint32_t j, float v)
+#define LANES 8 /* classes per block */
+#define STRIP 2 /* blocks a row's nonzeros are run over at once */
+#define AHEAD 8  /* rows prefetched ahead */
+
+/* one call's operands, shared by the threads */
+struct op {
+	const struct softreg_batch *b;
+	const uint64_t *indptr;
+	const uint32_t *indices;
+	const float *values;
+	size_t m, d, kp; /* kp: classes padded to blocks */
+	size_t zs;       /* floats from one block of Z to the next */
+	const float *Wt, *bk;
+	float *Gt, *gb, *Z; /* Z (blocks, m, 8): a thread's logits apart from another's */
+};
+
+/* Each block's logit sums the row's nonzeros in UNROLL interleaved partial
+ * sums (nonzero p into sum (p - p0) mod UNROLL, the last (p1 - p0) mod
+ * UNROLL into sum 0), added as (s0 + s1) + (s2 + s3) and then to the bias:
+ * one chain of FMAs waited 4 cycles per nonzero. Every path and every strip
+ * width sums in this order. */
+#define UNROLL 4
+
+/* row i's 8 logits (or G) of block blk */
+static inline float *zrow(const struct op *o, size_t i, size_t blk)
 {
-	return m->prep == SOFTREG_PREP_STANDARDIZE ? v * m->inv_std[j] : v * m->scale;
+	return o->Z + blk * o->zs + i * LANES;
 }
 
-/* z (k) = W x + b for one sparse row */
-static void row_logits(const struct softreg_model *m, const struct softreg_source *s, size_t row, float *z)
+/* block blk's bias gradient: blocks a cache line apart, as threads write them */
+#define GB_STRIDE 16
+
+static void prefetch_row(const struct op *o, size_t i)
 {
-	size_t k = m->k, d = m->d;
-	uint64_t p0 = s->indptr[row], p1 = s->indptr[row + 1];
-	for (size_t c = 0; c < k; c++) {
-		const float *w = m->W + c * d;
-		float acc = m->b[c];
-		for (uint64_t p = p0; p < p1; p++)
-			acc += w[s->indices[p]] * xval(m, s->indices[p], s->values[p]);
-		z[c] = acc;
+	if (i >= o->m)
+		return;
+	size_t row = sr_row(o->b, i);
+	uint64_t p0 = o->indptr[row], p1 = o->indptr[row + 1];
+	for (uint64_t p = p0; p < p1; p += 16) {
+		__builtin_prefetch(o->indices + p);
+		__builtin_prefetch(o->values + p);
 	}
+}
+
+/* ---- the plain path ---- */
+
+/* logits of blocks [b0, b1) of row i into Z */
+static void fwd_plain(const struct op *o, size_t i, size_t b0, size_t b1)
+{
+	const uint32_t *restrict idx = o->indices;
+	const float *restrict val = o->values;
+	size_t row = sr_row(o->b, i);
+	uint64_t p0 = o->indptr[row], p1 = o->indptr[row + 1], full = p0 + (p1 - p0) / UNROLL * UNROLL;
+	for (size_t blk = b0; blk < b1; blk++) {
+		size_t width = (b1 - b0) * LANES;
+		const float *restrict w = o->Wt + b0 * o->d * LANES + (blk - b0) * LANES;
+		float acc[UNROLL][LANES] = {{0}};
+		for (uint64_t p = p0; p < p1; p++) {
+			const float *wj = w + (size_t)idx[p] * width;
+			float v = val[p], *a = acc[p < full ? (p - p0) % UNROLL : 0];
+			for (int l = 0; l < LANES; l++)
+				a[l] += v * wj[l];
+		}
+		float *z = zrow(o, i, blk);
+		for (int l = 0; l < LANES; l++)
+			z[l] = o->bk[blk * LANES + (size_t)l] + ((acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]));
+	}
+}
+
+/* gradient of blocks [b0, b1) from row i: Gt += v g, gb += g */
+static void bwd_plain(const struct op *o, size_t i, size_t b0, size_t b1)
+{
+	const uint32_t *restrict idx = o->indices;
+	const float *restrict val = o->values;
+	size_t row = sr_row(o->b, i);
+	uint64_t p0 = o->indptr[row], p1 = o->indptr[row + 1];
+	for (size_t blk = b0; blk < b1; blk++) {
+		size_t width = (b1 - b0) * LANES;
+		float *restrict gt = o->Gt + b0 * o->d * LANES + (blk - b0) * LANES, *gb = o->gb + blk * GB_STRIDE;
+		const float *g = zrow(o, i, blk);
+		for (int l = 0; l < LANES; l++)
+			gb[l] += g[l];
+		for (uint64_t p = p0; p < p1; p++) {
+			float *gj = gt + (size_t)idx[p] * width, v = val[p];
+			for (int l = 0; l < LANES; l++)
+				gj[l] += v * g[l];
+		}
+	}
+}
+
+/* ---- the AVX2 + FMA path ---- */
+#if defined(__x86_64__)
+#define AVX2 __attribute__((target("avx2,fma")))
+
+/* S blocks from blk of row i; S is a constant in each call below, so the
+ * UNROLL x S partial sums stay in registers */
+AVX2 static inline __attribute__((always_inline)) void fwd_avx2_strip(const struct op *o, uint64_t p0, uint64_t p1,
+								       size_t i, size_t b0, size_t b1, size_t blk, int S)
+{
+	size_t width = (b1 - b0) * LANES; /* the thread's copy of W: rows of its blocks */
+	const float *restrict w = o->Wt + b0 * o->d * LANES + (blk - b0) * LANES;
+	const uint32_t *restrict idx = o->indices;
+	const float *restrict val = o->values;
+	uint64_t p = p0;
+	__m256 acc[STRIP][UNROLL];
+	for (int s = 0; s < S; s++)
+		for (int u = 0; u < UNROLL; u++)
+			acc[s][u] = _mm256_setzero_ps();
+	for (; p + UNROLL <= p1; p += UNROLL)
+		for (int u = 0; u < UNROLL; u++) {
+			const float *wj = w + (size_t)idx[p + u] * width;
+			__m256 v = _mm256_broadcast_ss(val + p + u);
+			for (int s = 0; s < S; s++)
+				acc[s][u] = _mm256_fmadd_ps(v, _mm256_load_ps(wj + s * LANES), acc[s][u]);
+		}
+	for (; p < p1; p++) {
+		const float *wj = w + (size_t)idx[p] * width;
+		__m256 v = _mm256_broadcast_ss(val + p);
+		for (int s = 0; s < S; s++)
+			acc[s][0] = _mm256_fmadd_ps(v, _mm256_load_ps(wj + s * LANES), acc[s][0]);
+	}
+	for (int s = 0; s < S; s++) {
+		__m256 sum = _mm256_add_ps(_mm256_add_ps(acc[s][0], acc[s][1]), _mm256_add_ps(acc[s][2], acc[s][3]));
+		_mm256_storeu_ps(zrow(o, i, blk + s), _mm256_add_ps(_mm256_loadu_ps(o->bk + (blk + s) * LANES), sum));
+	}
+}
+
+AVX2 static void fwd_avx2(const struct op *o, size_t i, size_t b0, size_t b1)
+{
+	size_t row = sr_row(o->b, i);
+	uint64_t p0 = o->indptr[row], p1 = o->indptr[row + 1];
+	size_t blk = b0;
+	for (; blk + 2 <= b1; blk += 2)
+		fwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 2);
+	if (blk < b1)
+		fwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 1);
+}
+
+AVX2 static inline __attribute__((always_inline)) void bwd_avx2_strip(const struct op *o, uint64_t p0, uint64_t p1,
+								       size_t i, size_t b0, size_t b1, size_t blk, int S)
+{
+	size_t width = (b1 - b0) * LANES;
+	float *restrict gt = o->Gt + b0 * o->d * LANES + (blk - b0) * LANES;
+	const uint32_t *restrict idx = o->indices;
+	const float *restrict val = o->values;
+	__m256 g[STRIP];
+	for (int s = 0; s < S; s++) {
+		g[s] = _mm256_loadu_ps(zrow(o, i, blk + s));
+		float *gb = o->gb + (blk + s) * GB_STRIDE;
+		_mm256_storeu_ps(gb, _mm256_add_ps(_mm256_loadu_ps(gb), g[s]));
+	}
+	for (uint64_t p = p0; p < p1; p++) {
+		float *gj = gt + (size_t)idx[p] * width;
+		__m256 v = _mm256_broadcast_ss(val + p);
+		for (int s = 0; s < S; s++)
+			_mm256_store_ps(gj + s * LANES, _mm256_fmadd_ps(v, g[s], _mm256_load_ps(gj + s * LANES)));
+	}
+}
+
+AVX2 static void bwd_avx2(const struct op *o, size_t i, size_t b0, size_t b1)
+{
+	size_t row = sr_row(o->b, i);
+	uint64_t p0 = o->indptr[row], p1 = o->indptr[row + 1];
+	size_t blk = b0;
+	for (; blk + 2 <= b1; blk += 2)
+		bwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 2);
+	if (blk < b1)
+		bwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 1);
+}
+#endif
+
+/* ---- dispatch ---- */
+
+struct path {
+	const char *name;
+	void (*fwd)(const struct op *o, size_t i, size_t b0, size_t b1);
+	void (*bwd)(const struct op *o, size_t i, size_t b0, size_t b1);
+};
+
+static const struct path plain = {"plain", fwd_plain, bwd_plain};
+#if defined(__x86_64__)
+static const struct path avx2 = {"avx2", fwd_avx2, bwd_avx2};
+#endif
+
+/* whether $SOFTREG_DISABLE_CPU_FEATURES (a comma-separated list) names 'f' */
+static bool disabled(const char *f)
+{
+	const char *s = getenv("SOFTREG_DISABLE_CPU_FEATURES");
+	size_t n = strlen(f);
+	for (; s && *s; s += strcspn(s, ","), s += *s == ',') {
+		if (strncmp(s, f, n) == 0 && (s[n] == ',' || s[n] == 0))
+			return true;
+	}
+	return false;
+}
+
+static const struct path *best_path(void)
+{
+	static const struct path *_Atomic cached;
+	const struct path *p = atomic_load_explicit(&cached, memory_order_relaxed);
+	if (p)
+		return p;
+	p = &plain;
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && !disabled("avx2"))
+		p = &avx2;
+#endif
+	atomic_store_explicit(&cached, p, memory_order_relaxed);
+	return p;
+}
+
+const char *softreg_sparse_path(void)
+{
+	return best_path()->name;
+}
+
+/* ---- the kernel ---- */
+
+size_t sr_sparse_blocks(size_t k)
+{
+	return (k + LANES - 1) / LANES;
 }
 
 static size_t nchunks(size_t m)
@@ -47,68 +272,158 @@ size_t sr_sparse_nchunks(size_t m)
 	return nchunks(m);
 }
 
-static int team(const struct softreg_workspace *ws, size_t units)
+/* threads: one per class block at most, as many as the workspace was sized for */
+static int team(const struct softreg_workspace *ws, size_t blocks)
 {
 	int t = omp_get_max_threads();
 	t = t < ws->threads ? t : ws->threads;
-	t = (size_t)t < units ? t : (int)units;
+	t = (size_t)t < blocks ? t : (int)blocks;
 	return t < 1 ? 1 : t;
 }
 
-/* rows [i0, i1) of the batch: logits into Z (rows of k) */
-static void rows_logits(const struct softreg_model *m, const struct softreg_batch *b, size_t i0, size_t i1, float *Z)
+/* the feature scales s_j folded into Wt and out of Gt: inv_std, or NULL
+ * for the one 'scale' */
+static const float *fscales(const struct softreg_model *m)
 {
-	for (size_t i = i0; i < i1; i++)
-		row_logits(m, b->src, sr_row(b, i), Z + i * m->k);
+	return m->prep == SOFTREG_PREP_STANDARDIZE ? m->inv_std : NULL;
 }
 
-/* classes [c0, c1) of grad (k*d + k) = the sum over the batch's rows, in
- * order, of G[i][c] x_i; G (m, k) is S - Y */
-static void class_grad(const struct softreg_model *m, const struct softreg_batch *b, const float *G, size_t c0,
-		       size_t c1, float *grad)
+/* Wt and bk of blocks [b0, b1) from the model: the thread's copy of W,
+ * rows j of its (b1 - b0) * 8 classes, written in order, W's rows read as
+ * streams */
+static void load_blocks(const struct softreg_model *m, struct softreg_workspace *ws, size_t b0, size_t b1)
 {
-	size_t k = m->k, d = m->d;
-	const struct softreg_source *s = b->src;
-	for (size_t c = c0; c < c1; c++) {
-		float *gw = grad + c * d, gb = 0;
-		memset(gw, 0, d * sizeof(float));
-		for (size_t i = 0; i < b->m; i++) {
-			float g = G[i * k + c];
-			size_t row = sr_row(b, i);
-			for (uint64_t p = s->indptr[row]; p < s->indptr[row + 1]; p++)
-				gw[s->indices[p]] += g * xval(m, s->indices[p], s->values[p]);
-			gb += g;
-		}
-		grad[k * d + c] = gb;
+	size_t k = m->k, d = m->d, width = (b1 - b0) * LANES, c0 = b0 * LANES;
+	size_t nc = k - c0 < width ? k - c0 : width; /* real classes */
+	const float *is = fscales(m);
+	float *restrict wt = ws->Wt + b0 * d * LANES;
+	for (size_t l = 0; l < width; l++)
+		ws->bk[c0 + l] = l < nc ? m->b[c0 + l] : 0.0f;
+	const float *restrict w = m->W + c0 * d;
+	for (size_t j = 0; j < d; j++) {
+		float s = is ? is[j] : m->scale, *o = wt + j * width;
+		for (size_t l = 0; l < nc; l++)
+			o[l] = w[l * d + j] * s;
+		for (size_t l = nc; l < width; l++)
+			o[l] = 0.0f;
 	}
 }
 
-// X (m, d) sparse, W (k, d), b (k), grad_sum (k*d + k); G = S - Y overwrites Z (m, k)
+/* classes of blocks [b0, b1) of grad (k*d + k) from the thread's Gt and gb */
+static void store_blocks(const struct softreg_model *m, const struct softreg_workspace *ws, size_t b0, size_t b1,
+			 float *grad)
+{
+	size_t k = m->k, d = m->d, width = (b1 - b0) * LANES, c0 = b0 * LANES;
+	size_t nc = k - c0 < width ? k - c0 : width;
+	const float *is = fscales(m);
+	const float *restrict gt = ws->Gt + b0 * d * LANES;
+	float *restrict gw = grad + c0 * d;
+	for (size_t j = 0; j < d; j++) {
+		float s = is ? is[j] : m->scale;
+		for (size_t l = 0; l < nc; l++)
+			gw[l * d + j] = gt[j * width + l] * s;
+	}
+	for (size_t l = 0; l < nc; l++)
+		grad[k * d + c0 + l] = ws->gb[(c0 + l) / LANES * GB_STRIDE + (c0 + l) % LANES];
+}
+
+static struct op op_of(const struct softreg_model *m, const struct softreg_batch *b, struct softreg_workspace *ws)
+{
+	const struct softreg_source *s = b->src;
+	return (struct op){.b = b, .indptr = s->indptr, .indices = s->indices, .values = s->values, .m = b->m,
+			   .d = m->d, .kp = sr_sparse_blocks(m->k) * LANES, .zs = ws->m_max * LANES, .Wt = ws->Wt, .bk = ws->bk,
+			   .Gt = ws->Gt, .gb = ws->gb, .Z = ws->Zp};
+}
+
+/* row i's softmax and cross-entropy, in zp (kp floats of the thread's);
+ * with 'grad', G = S - Y in its place */
+static double softmax_row(const struct op *o, size_t i, size_t k, bool grad, float *zp)
+{
+	size_t nb = o->kp / LANES;
+	for (size_t blk = 0; blk < nb; blk++)
+		memcpy(zp + blk * LANES, zrow(o, i, blk), sizeof(float) * LANES);
+	uint32_t y = sr_label(o->b, i);
+	double loss = sr_softmax_row(zp, k, y);
+	if (grad)
+		zp[y] -= 1.0f;
+	for (size_t blk = 0; blk < nb; blk++)
+		memcpy(zrow(o, i, blk), zp + blk * LANES, sizeof(float) * LANES);
+	return loss;
+}
+
+/* rows [i0, i1) of chunk c, every block, one pass: the logits, the softmax
+ * (loss into ws->loss[c]) and, with 'grad', G = S - Y and its scatter, while
+ * the row's nonzeros are in L1 (one thread) */
+static void fused_chunk(const struct path *path, const struct op *o, struct softreg_workspace *ws, size_t c,
+			size_t nb, size_t k, bool grad)
+{
+	float *zp = ws->ztmp;
+	size_t i0 = c * SR_CHUNK, i1 = i0 + SR_CHUNK < o->m ? i0 + SR_CHUNK : o->m;
+	double loss = 0;
+	for (size_t i = i0; i < i1; i++) {
+		prefetch_row(o, i + AHEAD);
+		path->fwd(o, i, 0, nb);
+		loss += softmax_row(o, i, k, grad, zp);
+		if (grad)
+			path->bwd(o, i, 0, nb);
+	}
+	ws->loss[c] = loss;
+}
+
+/* the softmax of chunk c's rows (after every thread's logits), G = S - Y */
+static void softmax_chunk(const struct op *o, struct softreg_workspace *ws, size_t c, size_t k, bool grad, float *zp)
+{
+	size_t i0 = c * SR_CHUNK, i1 = i0 + SR_CHUNK < o->m ? i0 + SR_CHUNK : o->m;
+	double loss = 0;
+	for (size_t i = i0; i < i1; i++) {
+		loss += softmax_row(o, i, k, grad, zp);
+	}
+	ws->loss[c] = loss;
+}
+
+// X (m, d) sparse, W (k, d), b (k), grad_sum (k*d + k); G = S - Y overwrites Z (m, kp)
 static double sparse_loss_grad(const struct softreg_model *m, const struct softreg_batch *b, float *grad_sum,
 			       struct softreg_workspace *ws)
 {
-	size_t k = m->k, nc = nchunks(b->m);
-	float *Z = ws->Z;
+	size_t k = m->k, d = m->d, nb = sr_sparse_blocks(k), nc = nchunks(b->m);
 	if (b->m == 0) {
 		if (grad_sum)
-			memset(grad_sum, 0, (m->k * m->d + k) * sizeof(float));
+			memset(grad_sum, 0, (k * d + k) * sizeof(float));
 		return 0;
 	}
-	int T = team(ws, grad_sum ? (nc > k ? nc : k) : nc);
-#pragma omp parallel num_threads(T)
+	const struct path *path = best_path();
+	struct op o = op_of(m, b, ws);
+	bool grad = grad_sum != NULL;
+	/* padded classes: logits 0 (their Wt and bk are 0), never in the
+	 * softmax, so G 0 */
+#pragma omp parallel num_threads(team(ws, nb))
 	{
 		size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
-		for (size_t c = sr_part(t, nc, nt); c < sr_part(t + 1, nc, nt); c++) {
-			size_t i0 = c * SR_CHUNK, i1 = i0 + SR_CHUNK < b->m ? i0 + SR_CHUNK : b->m;
-			rows_logits(m, b, i0, i1, Z);
-			ws->loss[c] = sr_softmax_rows(Z + i0 * k, b, i0, i1 - i0, k);
-			for (size_t i = i0; grad_sum && i < i1; i++)
-				Z[i * k + sr_label(b, i)] -= 1.0f;
+		size_t b0 = sr_part(t, nb, nt), b1 = sr_part(t + 1, nb, nt);
+		load_blocks(m, ws, b0, b1);
+		if (grad) {
+			memset(ws->Gt + b0 * d * LANES, 0, (b1 - b0) * d * LANES * sizeof(float));
+			memset(ws->gb + b0 * GB_STRIDE, 0, (b1 - b0) * GB_STRIDE * sizeof(float));
 		}
-		if (grad_sum) {
+		if (nt == 1) {
+			for (size_t c = 0; c < nc; c++)
+				fused_chunk(path, &o, ws, c, nb, k, grad);
+		} else {
+			for (size_t i = 0; i < b->m; i++) {
+				prefetch_row(&o, i + AHEAD);
+				path->fwd(&o, i, b0, b1);
+			}
 #pragma omp barrier
-			class_grad(m, b, Z, sr_part(t, k, nt), sr_part(t + 1, k, nt), grad_sum);
+			for (size_t c = sr_part(t, nc, nt); c < sr_part(t + 1, nc, nt); c++)
+				softmax_chunk(&o, ws, c, k, grad, ws->ztmp + t * o.kp);
+#pragma omp barrier
+			for (size_t i = 0; grad && i < b->m; i++) {
+				prefetch_row(&o, i + AHEAD);
+				path->bwd(&o, i, b0, b1);
+			}
 		}
+		if (grad)
+			store_blocks(m, ws, b0, b1, grad_sum);
 	}
 	double total = 0;
 	for (size_t c = 0; c < nc; c++)
@@ -120,18 +435,31 @@ static double sparse_loss_grad(const struct softreg_model *m, const struct softr
 static void sparse_logits(const struct softreg_model *m, const struct softreg_batch *b, float *Z,
 			  struct softreg_workspace *ws)
 {
-	size_t nc = nchunks(b->m);
-#pragma omp parallel for schedule(static) num_threads(team(ws, nc))
-	for (size_t c = 0; c < nc; c++) {
-		size_t i0 = c * SR_CHUNK, i1 = i0 + SR_CHUNK < b->m ? i0 + SR_CHUNK : b->m;
-		rows_logits(m, b, i0, i1, Z);
+	size_t k = m->k, nb = sr_sparse_blocks(k);
+	const struct path *path = best_path();
+	struct op o = op_of(m, b, ws);
+#pragma omp parallel num_threads(team(ws, nb))
+	{
+		size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+		size_t b0 = sr_part(t, nb, nt), b1 = sr_part(t + 1, nb, nt);
+		load_blocks(m, ws, b0, b1);
+		for (size_t i = 0; i < b->m; i++) {
+			prefetch_row(&o, i + AHEAD);
+			path->fwd(&o, i, b0, b1);
+		}
+#pragma omp barrier
+		for (size_t i = sr_part(t, b->m, nt); i < sr_part(t + 1, b->m, nt); i++)
+			for (size_t blk = 0; blk < nb; blk++) {
+				size_t n = k - blk * LANES < LANES ? k - blk * LANES : LANES;
+				memcpy(Z + i * k + blk * LANES, zrow(&o, i, blk), n * sizeof(float));
+			}
 	}
 }
 
 const struct softreg_kernel softreg_kernel_sparse = {
 	.name = "sparse",
 	.sources = 1u << SOFTREG_SOURCE_CSR,
-	.about = "CSR rows: a k-vector per nonzero, gradient split by class",
+	.about = "CSR rows: W transposed in blocks of 8 classes, split between threads by class",
 	.loss_grad = sparse_loss_grad,
 	.logits = sparse_logits,
 	.softmax_loss = sr_softmax_loss,

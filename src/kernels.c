@@ -29,6 +29,18 @@ const struct softreg_kernel *softreg_kernel_auto(enum softreg_source_kind kind)
 	return kind == SOFTREG_SOURCE_CSR ? &softreg_kernel_sparse : &softreg_kernel_blas;
 }
 
+const struct softreg_kernel *softreg_kernel_choose(const struct softreg_source *src, const struct softreg_model *m,
+						  size_t batch, double *density)
+{
+	double rho = softreg_source_density(src);
+	if (density)
+		*density = rho;
+	(void)batch;
+	if (src->kind == SOFTREG_SOURCE_CSR)
+		return &softreg_kernel_sparse;
+	return rho <= SOFTREG_SPARSE_DENSITY && !sr_model_centres(m) ? &softreg_kernel_sparse : &softreg_kernel_blas;
+}
+
 /* ---- workspaces ---- */
 
 #define CACHE_LINE 64
@@ -54,7 +66,7 @@ static void *take_region(char **p, size_t count, size_t size)
 /* The sizes of a workspace's parts, in items; zero for the parts a kernel
  * does not use. */
 struct layout {
-	size_t acc, loss, X, Z, partial;
+	size_t acc, loss, X, Z, partial, Wt, Zp, bk, ztmp;
 };
 
 static bool layout_of(const struct softreg_kernel *kern, size_t m_max, size_t k, size_t d, int threads,
@@ -70,6 +82,11 @@ static bool layout_of(const struct softreg_kernel *kern, size_t m_max, size_t k,
 		return true;
 	}
 	L->loss = kern == &softreg_kernel_sparse ? sr_sparse_nchunks(m_max) : sr_blas_nchunks(m_max, k, d);
+	if (kern == &softreg_kernel_sparse) {
+		L->bk = sr_sparse_blocks(k) * 8;
+		return sr_mul(L->bk, d, &L->Wt) && sr_mul(m_max, L->bk, &L->Zp) &&
+		       sr_mul((size_t)threads, L->bk, &L->ztmp);
+	}
 	if (kern == &softreg_kernel_blas) {
 		size_t per_thread = sr_blas_x_stride(k, d), groups = sr_blas_ngroups(m_max, k, d);
 		return per_thread && sr_mul((size_t)threads, per_thread, &L->X) &&
@@ -83,7 +100,10 @@ static bool layout_bytes(const struct layout *L, size_t *total)
 	*total = 0;
 	return add_region(total, L->acc, sizeof(double)) && add_region(total, L->loss, sizeof(double)) &&
 	       add_region(total, L->X, sizeof(float)) && add_region(total, L->Z, sizeof(float)) &&
-	       add_region(total, L->partial, sizeof(float));
+	       add_region(total, L->partial, sizeof(float)) && add_region(total, L->Wt, sizeof(float)) &&
+	       add_region(total, L->Wt, sizeof(float)) && add_region(total, L->Zp, sizeof(float)) &&
+	       add_region(total, L->bk, sizeof(float)) && add_region(total, 2 * L->bk, sizeof(float)) &&
+	       add_region(total, L->ztmp, sizeof(float));
 }
 
 size_t softreg_workspace_bytes(const struct softreg_kernel *kernel, size_t m_max, size_t k, size_t d)
@@ -123,6 +143,12 @@ struct softreg_workspace *softreg_workspace_alloc(const struct softreg_kernel *k
 	ws->X = take_region(&mem, L.X, sizeof(float));
 	ws->Z = take_region(&mem, L.Z, sizeof(float));
 	ws->partial = take_region(&mem, L.partial, sizeof(float));
+	ws->Wt = take_region(&mem, L.Wt, sizeof(float));
+	ws->Gt = take_region(&mem, L.Wt, sizeof(float));
+	ws->Zp = take_region(&mem, L.Zp, sizeof(float));
+	ws->bk = take_region(&mem, L.bk, sizeof(float));
+	ws->gb = take_region(&mem, 2 * L.bk, sizeof(float)); /* a block per 16 floats */
+	ws->ztmp = take_region(&mem, L.ztmp, sizeof(float));
 	return ws;
 }
 
@@ -177,21 +203,35 @@ static inline float exp_nonpositive(float x)
  * of a row is then log(sum) - (z_y - max). */
 double sr_softmax_rows(float *Z, const struct softreg_batch *b, size_t i0, size_t m, size_t k)
 {
+	return sr_softmax_rows_ld(Z, k, b, i0, m, k);
+}
+
+double sr_softmax_rows_ld(float *Z, size_t ld, const struct softreg_batch *b, size_t i0, size_t m, size_t k)
+{
 	double loss = 0;
 	for (size_t i = 0; i < m; i++) {
-		float *z = Z + i * k, mx = z[0];
+		float *z = Z + i * ld, mx = z[0];
 		for (size_t j = 1; j < k; j++)
 			mx = z[j] > mx ? z[j] : mx;
 		for (size_t j = 0; j < k; j++)
 			z[j] -= mx;
 		loss -= (double)z[sr_label(b, i0 + i)];
 	}
-	size_t n = m * k;
+	if (ld == k) { /* one loop over the rows: it vectorises best */
+		size_t n = m * k;
 #pragma omp simd
-	for (size_t i = 0; i < n; i++)
-		Z[i] = exp_nonpositive(Z[i]);
+		for (size_t i = 0; i < n; i++)
+			Z[i] = exp_nonpositive(Z[i]);
+	} else {
+		for (size_t i = 0; i < m; i++) {
+			float *z = Z + i * ld;
+#pragma omp simd
+			for (size_t j = 0; j < k; j++)
+				z[j] = exp_nonpositive(z[j]);
+		}
+	}
 	for (size_t i = 0; i < m; i++) {
-		float *z = Z + i * k;
+		float *z = Z + i * ld;
 		/* the loss from the sum in double: a float sum's roundings biased F
 		 * low by ~1e-7, and a float log of it is noise that L-BFGS's line
 		 * search near the optimum mistakes for slope (both measured) */
@@ -204,6 +244,24 @@ double sr_softmax_rows(float *Z, const struct softreg_batch *b, size_t i0, size_
 		loss += log(sumd);
 	}
 	return loss;
+}
+
+double sr_softmax_row(float *z, size_t k, uint32_t y)
+{
+	float mx = z[0];
+	for (size_t j = 1; j < k; j++)
+		mx = z[j] > mx ? z[j] : mx;
+	float zy = z[y] - mx;
+#pragma omp simd
+	for (size_t j = 0; j < k; j++)
+		z[j] = exp_nonpositive(z[j] - mx);
+	double sumd = 0; /* in double: see sr_softmax_rows_ld() */
+	for (size_t j = 0; j < k; j++)
+		sumd += z[j];
+	float inv = 1.0f / (float)sumd;
+	for (size_t j = 0; j < k; j++)
+		z[j] *= inv;
+	return log(sumd) - (double)zy;
 }
 
 double sr_softmax_loss(float *Z, const uint32_t *y, size_t m, size_t k)

@@ -77,9 +77,10 @@ struct softreg_model *softreg_model_alloc(size_t k, size_t rows, size_t cols)
 
 void softreg_model_init_prep(struct softreg_model *m, const struct softreg_source *src)
 {
-	m->input = src->kind == SOFTREG_SOURCE_U8 ? SOFTREG_INPUT_UINT8 : SOFTREG_INPUT_REAL;
+	bool u8 = softreg_source_input(src) == SOFTREG_SOURCE_U8;
+	m->input = u8 ? SOFTREG_INPUT_UINT8 : SOFTREG_INPUT_REAL;
 	m->prep = SOFTREG_PREP_SCALE;
-	m->scale = src->kind == SOFTREG_SOURCE_U8 ? 1.0f / 255.0f : 1.0f;
+	m->scale = u8 ? 1.0f / 255.0f : 1.0f;
 }
 
 void softreg_model_free(struct softreg_model *m)
@@ -163,7 +164,7 @@ enum softreg_result softreg_model_standardize(struct softreg_model *m, const str
 	return SOFTREG_OK;
 }
 
-static bool centres(const struct softreg_model *m)
+bool sr_model_centres(const struct softreg_model *m)
 {
 	if (m->prep != SOFTREG_PREP_STANDARDIZE)
 		return false;
@@ -184,12 +185,12 @@ enum softreg_result softreg_model_check_data(const struct softreg_model *m, cons
 				       ds->cols, m->d, m->rows, m->cols);
 		return sr_fail(err, SOFTREG_ERR_MISMATCH, "%s: %zu features, the model expects %zu", what, ds->d, m->d);
 	}
-	bool u8 = ds->x.kind == SOFTREG_SOURCE_U8;
+	bool u8 = softreg_source_input(&ds->x) == SOFTREG_SOURCE_U8;
 	if (u8 != (m->input == SOFTREG_INPUT_UINT8))
 		return sr_fail(err, SOFTREG_ERR_MISMATCH,
 			       "%s: %s features, but the model was trained on %s features (convert them alike)", what,
 			       u8 ? "uint8" : "real-valued", u8 ? "real-valued" : "uint8 (scaled by its 1/255)");
-	if (ds->x.kind == SOFTREG_SOURCE_CSR && centres(m))
+	if (ds->x.kind == SOFTREG_SOURCE_CSR && sr_model_centres(m))
 		return sr_fail(err, SOFTREG_ERR_MISMATCH,
 			       "%s: sparse data, but the model centres its features (standardised on dense data)", what);
 	for (size_t i = 0; ds->y && i < ds->n; i++)

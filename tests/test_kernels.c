@@ -301,6 +301,10 @@ static void standardize_sparse(void)
 
 int main(void)
 {
+	const char *off = getenv("SOFTREG_DISABLE_CPU_FEATURES");
+	CHECK(!(off && strstr(off, "avx2")) || strcmp(softreg_sparse_path(), "plain") == 0,
+	      "SOFTREG_DISABLE_CPU_FEATURES=%s, yet the sparse kernel runs its %s path", off, softreg_sparse_path());
+	printf("sparse kernel path: %s\n", softreg_sparse_path());
 	standardize_sparse();
 	size_t ms[] = {1, 7, 64, 65, 256, 1000};
 	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++)

@@ -100,3 +100,24 @@ int data_map(struct softreg_dataset *ds, const int64_t *classes, size_t k, const
 		return runtime_error("%s", err);
 	return 0;
 }
+
+int data_sparsify(const char *cmd, const struct softreg_kernel *kernel, const struct softreg_model *m, size_t batch,
+		  struct softreg_dataset *train, struct softreg_dataset *test)
+{
+	if (train->x.kind == SOFTREG_SOURCE_CSR)
+		return 0;
+	if (!kernel)
+		kernel = softreg_kernel_choose(&train->x, m, batch, NULL);
+	if (kernel != &softreg_kernel_sparse)
+		return 0;
+	bool centres = false;
+	for (size_t j = 0; m->prep == SOFTREG_PREP_STANDARDIZE && j < m->d; j++)
+		centres = centres || m->mean[j] != 0.0f;
+	if (centres)
+		return usage_error(cmd, "--kernel sparse keeps the zeros of the data: it cannot train a model that "
+					"centres its features (--standardize on dense data)");
+	char err[SOFTREG_ERRLEN];
+	if (softreg_dataset_sparsify(train, err) || (test && softreg_dataset_sparsify(test, err)))
+		return runtime_error("%s", err);
+	return 0;
+}

@@ -66,6 +66,12 @@ int data_load_train_test(const char *cmd, const struct data_opts *o, struct soft
 /* Map labels to the class table; prints one error line, returns 0 or EXIT_RUNTIME */
 int data_map(struct softreg_dataset *ds, const int64_t *classes, size_t k, const char *what);
 
+/* Dense training (and test) data to CSR when the sparse kernel will train
+ * them: asked for (--kernel sparse), or chosen by softreg_kernel_choose()
+ * for 'kernel' NULL (auto); a usage error when 'm' centres its features. */
+int data_sparsify(const char *cmd, const struct softreg_kernel *kernel, const struct softreg_model *m, size_t batch,
+		  struct softreg_dataset *train, struct softreg_dataset *test);
+
 /* the file that holds the training (test 0) or test (1) labels, for
  * messages: the labels file, the features file (libsvm, CSV), or the IDX
  * labels file of --data DIR; written into 'buf' */

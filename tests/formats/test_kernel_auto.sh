@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # test_kernel_auto.sh: `--kernel auto` (the default) picks the sparse kernel
-# for libsvm data and blas for dense data (CSV, .npy), as `train --json`
-# reports in "kernel", for SGD and L-BFGS; an explicit --kernel is obeyed.
+# for libsvm data and for dense data (CSV, .npy) with at most
+# SOFTREG_SPARSE_DENSITY (35%) nonzeros, whose CSR it makes, and blas for
+# denser data or a model that centres (--standardize), as `train --json`
+# reports in "kernel", for SGD and L-BFGS; an explicit --kernel is obeyed,
+# and --kernel sparse on dense data gives the same model as on its libsvm
+# twin, within float rounding.
 # The data: 400 rows, 20 features, 4 classes (labels 5, 10, 15, 20), written
 # here with awk as libsvm and CSV, and as .npy when /usr/bin/python3 has
 # numpy (that case is left out otherwise); the JSON is read by any python3.
@@ -31,6 +35,10 @@ for split in train test; do
         { for (j = 1; j <= 20; j++) v[j] = 0
           for (p = 2; p <= NF; p++) { split($p, kv, ":"); v[kv[1]] = kv[2] }
           printf "%s", $1; for (j = 1; j <= 20; j++) printf ",%s", v[j]; print "" }' "$tmp/$split.svm" >"$tmp/$split.csv"
+    # and shifted by 0.25: no zero left
+    awk -F, 'NR == 1 { print; next }
+        { printf "%s", $1; for (j = 2; j <= NF; j++) printf ",%s", $j + 0.25; print "" }' \
+        "$tmp/$split.csv" >"$tmp/$split-dense.csv"
 done
 
 kernel_of() { # EXPECTED TRAIN-ARGS...
@@ -50,8 +58,40 @@ kernel_of sparse "${svm[@]}"
 kernel_of sparse "${svm[@]}" --kernel auto --solver lbfgs
 kernel_of sparse "${svm[@]}" --format libsvm
 kernel_of naive "${svm[@]}" --kernel naive
-kernel_of blas "${csv[@]}"
-kernel_of blas "${csv[@]}" --solver lbfgs
+dense=(--train "$tmp/train-dense.csv" --test "$tmp/test-dense.csv")
+kernel_of sparse "${csv[@]}"
+kernel_of sparse "${csv[@]}" --solver lbfgs
+kernel_of blas "${csv[@]}" --standardize
+kernel_of blas "${csv[@]}" --kernel blas
+kernel_of blas "${dense[@]}"
+kernel_of blas "${dense[@]}" --solver lbfgs
+kernel_of sparse "${dense[@]}" --kernel sparse
+# --kernel sparse cannot keep the zeros of a centring model: a usage error
+if "$SOFTREG" train "${dense[@]}" --kernel sparse --standardize --quiet 2>"$tmp/err"; then
+    echo "FAIL: --kernel sparse --standardize on dense data trained" >&2
+    fail=1
+elif ! grep -q "centres its features" "$tmp/err"; then
+    echo "FAIL: --kernel sparse --standardize: $(cat "$tmp/err")" >&2
+    fail=1
+fi
+# the CSR made from the CSV is the libsvm file's: the same model
+"$SOFTREG" train "${csv[@]}" --quiet --seed 3 --out "$tmp/csv.srm"
+"$SOFTREG" train "${svm[@]}" --quiet --seed 3 --out "$tmp/svm.srm"
+"$SOFTREG" export --model "$tmp/csv.srm" --format json >"$tmp/csv.json"
+"$SOFTREG" export --model "$tmp/svm.srm" --format json >"$tmp/svm.json"
+if ! "$json_py" - "$tmp/csv.json" "$tmp/svm.json" <<'PY'; then
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+wa = [w for row in a["W"] for w in row] + a["b"]
+wb = [w for row in b["W"] for w in row] + b["b"]
+worst = max(abs(x - y) for x, y in zip(wa, wb))
+scale = max(abs(x) for x in wb)
+print(f"CSV through its CSR vs libsvm: max |dW| {worst:.3g} (scale {scale:.3g})")
+sys.exit(0 if len(wa) == len(wb) and worst <= 1e-5 * scale else 1)
+PY
+    echo "FAIL: the CSV's model differs from the libsvm file's" >&2
+    fail=1
+fi
 if [[ -x $py ]] && "$py" -c 'import numpy' 2>/dev/null; then
     "$py" - "$tmp" <<'PY'
 import sys, numpy as np
@@ -61,7 +101,7 @@ for split in ("train", "test"):
     np.save(f"{t}/{split}-x.npy", a[:, 1:].astype(np.float32))
     np.save(f"{t}/{split}-y.npy", a[:, 0].astype(np.int64))
 PY
-    kernel_of blas --train "$tmp/train-x.npy" --train-labels "$tmp/train-y.npy" --test "$tmp/test-x.npy" \
+    kernel_of sparse --train "$tmp/train-x.npy" --train-labels "$tmp/train-y.npy" --test "$tmp/test-x.npy" \
         --test-labels "$tmp/test-y.npy"
 else
     echo "no $py with numpy: the .npy case is left out"

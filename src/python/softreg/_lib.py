@@ -40,6 +40,7 @@ class Source(ctypes.Structure):
         ("indptr", ctypes.POINTER(ctypes.c_uint64)),
         ("indices", ctypes.POINTER(ctypes.c_uint32)),
         ("values", ctypes.POINTER(ctypes.c_float)),
+        ("origin", ctypes.c_int),
     ]
 
 
