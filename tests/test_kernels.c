@@ -299,6 +299,87 @@ static void standardize_sparse(void)
 	softreg_dataset_free(&ds);
 }
 
+/* softreg_dataset_sparsify() on uint8, float32 and float16 rows (4 of 5
+ * pixels zeroed, whole zero rows, an odd d): every nonzero in order, the
+ * origin kept, a model made on it scales as on the dense rows, and the sparse
+ * kernel on the CSR agrees with the naive kernel on the dense rows. */
+static void sparsify_case(enum softreg_source_kind kind, size_t rows, size_t cols)
+{
+	size_t n = 301, k = 10, d = rows * cols;
+	struct softreg_dataset ds, v;
+	t_random_dataset(&ds, n, rows, cols, k, 700 + (uint64_t)kind, false);
+	uint8_t *px = ds.mem_[0];
+	struct softreg_rng rng;
+	softreg_rng_seed(&rng, 701);
+	for (size_t i = 0; i < n * d; i++)
+		if (softreg_rng_below(&rng, 5) != 0 || (i / d) % 50 == 7)
+			px[i] = 0;
+	struct softreg_model *mod = softreg_model_alloc(k, rows, cols);
+	t_random_floats(mod->W, k * d, -0.05f, 0.05f, 702);
+	t_random_floats(mod->b, k, -0.5f, 0.5f, 703);
+	t_convert_dataset(&ds, mod, kind, &v); /* the uint8 rows themselves for U8 */
+	struct softreg_dataset sp = v;          /* the same view, to be made sparse */
+	memset(sp.mem_, 0, sizeof(sp.mem_));
+	char err[SOFTREG_ERRLEN];
+	double density = softreg_source_density(&v.x);
+	CHECK(density > 0.15 && density < 0.25, "%s: density %.3f of rows with 1 in 5 nonzero", kinds[kind], density);
+	CHECK(softreg_dataset_sparsify(&sp, err) == SOFTREG_OK, "%s: sparsify: %s", kinds[kind], err);
+	CHECK(sp.x.kind == SOFTREG_SOURCE_CSR && softreg_source_input(&sp.x) == kind, "%s: origin %d", kinds[kind],
+	      sp.x.origin);
+	size_t bad = 0, nnz = 0;
+	float *row = malloc(d * sizeof(float));
+	struct softreg_model *ident = softreg_model_alloc(k, rows, cols);
+	ident->prep = SOFTREG_PREP_SCALE;
+	ident->scale = 1.0f;
+	for (size_t i = 0; i < n; i++) {
+		struct softreg_batch one = {.src = &v.x, .first = i, .m = 1};
+		softreg_gather(ident, &one, row);
+		for (size_t j = 0, p = sp.x.indptr[i]; j < d; j++) {
+			if (row[j] == 0.0f)
+				continue;
+			nnz++;
+			bad += p >= sp.x.indptr[i + 1] || sp.x.indices[p] != j || sp.x.values[p] != row[j];
+			p++;
+		}
+	}
+	CHECK(bad == 0 && nnz == sp.x.indptr[n], "%s: %zu of %zu nonzeros wrong (CSR has %llu)", kinds[kind], bad, nnz,
+	      (unsigned long long)sp.x.indptr[n]);
+	/* a model made on the CSR preprocesses as one made on the dense rows */
+	struct softreg_model *a = softreg_model_alloc(k, rows, cols), *b2 = softreg_model_alloc(k, rows, cols);
+	softreg_model_init_prep(a, &v.x);
+	softreg_model_init_prep(b2, &sp.x);
+	CHECK(a->input == b2->input && a->scale == b2->scale, "%s: the CSR's model scales by %g, the dense one's by %g",
+	      kinds[kind], (double)b2->scale, (double)a->scale);
+	memcpy(b2->W, mod->W, k * d * sizeof(float));
+	memcpy(b2->b, mod->b, k * sizeof(float));
+	memcpy(a->W, mod->W, k * d * sizeof(float));
+	memcpy(a->b, mod->b, k * sizeof(float));
+	struct softreg_workspace *wn = softreg_workspace_alloc(&softreg_kernel_naive, n, k, d);
+	struct softreg_workspace *ws = softreg_workspace_alloc(&softreg_kernel_sparse, n, k, d);
+	float *g0 = malloc((k * d + k) * sizeof(float)), *g1 = malloc((k * d + k) * sizeof(float));
+	struct softreg_batch bd = {.src = &v.x, .y = v.y, .m = n}, bs = {.src = &sp.x, .y = sp.y, .m = n};
+	double l0 = softreg_kernel_naive.loss_grad(a, &bd, g0, wn), l1 = softreg_kernel_sparse.loss_grad(b2, &bs, g1, ws);
+	char ctx[64];
+	snprintf(ctx, sizeof(ctx), "sparsified %s d=%zu", kinds[kind], d);
+	CHECK(fabs(l1 - l0) <= 1e-5 * fabs(l0), "%s: loss %.9g, naive on the dense rows %.9g", ctx, l1, l0);
+	compare("dW", g1, g0, k * d, ctx);
+	compare("db", g1 + k * d, g0 + k * d, k, ctx);
+	free(g0);
+	free(g1);
+	free(row);
+	softreg_workspace_free(wn);
+	softreg_workspace_free(ws);
+	softreg_model_free(a);
+	softreg_model_free(b2);
+	softreg_model_free(ident);
+	softreg_model_free(mod);
+	for (size_t i = 0; i < sizeof(sp.mem_) / sizeof(sp.mem_[0]); i++)
+		free(sp.mem_[i]);
+	if (kind != SOFTREG_SOURCE_U8)
+		t_free_view(&v);
+	softreg_dataset_free(&ds);
+}
+
 int main(void)
 {
 	const char *off = getenv("SOFTREG_DISABLE_CPU_FEATURES");
@@ -306,6 +387,10 @@ int main(void)
 	      "SOFTREG_DISABLE_CPU_FEATURES=%s, yet the sparse kernel runs its %s path", off, softreg_sparse_path());
 	printf("sparse kernel path: %s\n", softreg_sparse_path());
 	standardize_sparse();
+	for (int kind = SOFTREG_SOURCE_U8; kind <= SOFTREG_SOURCE_F16; kind++) {
+		sparsify_case((enum softreg_source_kind)kind, 28, 28);
+		sparsify_case((enum softreg_source_kind)kind, 1, 13);
+	}
 	size_t ms[] = {1, 7, 64, 65, 256, 1000};
 	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++)
 		twin_case(10, 28, 28, ms[i], false, 100 + i);
