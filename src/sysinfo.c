@@ -5,30 +5,45 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
-void softreg_cpu_model(char *buf, size_t size)
+/* the value of "key : value" lines of /proc/cpuinfo's first processor */
+static bool cpuinfo_value(const char *key, char *out, size_t size)
 {
-	snprintf(buf, size, "unknown");
 	FILE *f = fopen("/proc/cpuinfo", "r");
 	if (!f)
-		return;
+		return false;
 	char line[512];
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "model name", 10) == 0) {
-			char *v = strchr(line, ':');
-			if (v) {
-				v++;
-				while (*v == ' ' || *v == '\t')
-					v++;
-				v[strcspn(v, "\n")] = '\0';
-				snprintf(buf, size, "%s", v);
-			}
-			break;
-		}
+	bool found = false;
+	size_t n = strlen(key);
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *v = strchr(line, ':');
+		if (strncmp(line, key, n) != 0 || !v || (line[n] != ' ' && line[n] != '\t' && line[n] != ':'))
+			continue;
+		v++;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		v[strcspn(v, "\n")] = '\0';
+		snprintf(out, size, "%s", v);
+		found = true;
 	}
 	fclose(f);
+	return found;
+}
+
+void softreg_cpu_model(char *buf, size_t size)
+{
+	char name[256], family[32], model[32];
+	if (!cpuinfo_value("model name", name, sizeof(name)))
+		snprintf(name, sizeof(name), "unknown");
+	/* the family and model numbers tell apart what one marketing name covers
+	 * (an "AMD EPYC" VM may be a Zen 3, 4 or 5) */
+	if (cpuinfo_value("cpu family", family, sizeof(family)) && cpuinfo_value("model", model, sizeof(model)))
+		snprintf(buf, size, "%s (family %s, model %s)", name, family, model);
+	else
+		snprintf(buf, size, "%s", name);
 }
 
 void softreg_cpu_features(char *buf, size_t size)

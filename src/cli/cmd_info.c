@@ -37,6 +37,7 @@ int cmd_info(int argc, char **argv)
 	softreg_cpu_model(cpu, sizeof(cpu));
 	softreg_cpu_features(feat, sizeof(feat));
 	const char *coretype = getenv("OPENBLAS_CORETYPE"), *l2 = getenv("OPENBLAS_L2_SIZE");
+	const char *nocpu = getenv("SOFTREG_DISABLE_CPU_FEATURES");
 	const char *note = softreg_blas_core_note();
 	int threads = softreg_set_threads(0);
 	if (json) {
@@ -56,6 +57,9 @@ int cmd_info(int argc, char **argv)
 		json_string(stdout, l2 ? l2 : "");
 		printf(", \"warning\": ");
 		json_string(stdout, note ? note : "");
+		printf(", \"sparse_path\": \"%s\", \"SOFTREG_DISABLE_CPU_FEATURES\": ", softreg_sparse_path());
+		json_string(stdout, nocpu ? nocpu : "");
+		printf(", \"sparse_density\": %g", SOFTREG_SPARSE_DENSITY);
 		printf(", \"kernels\": {");
 		for (size_t i = 0; softreg_kernels[i]; i++) {
 			printf("%s\"%s\": [", i ? ", " : "", softreg_kernels[i]->name);
@@ -73,8 +77,10 @@ int cmd_info(int argc, char **argv)
 		printf("threads      %d\n", threads);
 		printf("cpu          %s\n", cpu);
 		printf("simd         %s\n", feat);
-		printf("env          OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s\n", coretype ? coretype : "(unset)",
-		       l2 ? l2 : "(unset)");
+		printf("env          OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s SOFTREG_DISABLE_CPU_FEATURES=%s\n",
+		       coretype ? coretype : "(unset)", l2 ? l2 : "(unset)", nocpu ? nocpu : "(unset)");
+		printf("sparse       %s loops; --kernel auto: dense data with at most %g%% nonzeros goes to CSR\n",
+		       softreg_sparse_path(), 100 * SOFTREG_SPARSE_DENSITY);
 		for (size_t i = 0; softreg_kernels[i]; i++) {
 			printf("%s %-7s", i ? "            " : "kernels     ", softreg_kernels[i]->name);
 			for (int kind = 0; kind < SOFTREG_SOURCE_KINDS; kind++)
