@@ -40,7 +40,7 @@
 
 #define LANES 8 /* classes per block */
 #define STRIP 2 /* blocks a row's nonzeros are run over at once */
-#define AHEAD 8  /* rows prefetched ahead */
+#define AHEAD 16  /* rows prefetched ahead */
 
 /* one call's operands, shared by the threads */
 struct op {
@@ -48,6 +48,8 @@ struct op {
 	const uint64_t *indptr;
 	const uint32_t *indices;
 	const float *values;
+	const uint16_t *indices16; /* the compact copy, or NULL */
+	const uint8_t *values8;
 	size_t m, d, kp; /* kp: classes padded to blocks */
 	size_t zs;       /* floats from one block of Z to the next */
 	const float *Wt, *bk;
@@ -76,10 +78,26 @@ static void prefetch_row(const struct op *o, size_t i)
 		return;
 	size_t row = sr_row(o->b, i);
 	uint64_t p0 = o->indptr[row], p1 = o->indptr[row + 1];
+	if (o->values8) {
+		for (uint64_t p = p0; p < p1; p += 32)
+			__builtin_prefetch(o->indices16 + p);
+		for (uint64_t p = p0; p < p1; p += 64)
+			__builtin_prefetch(o->values8 + p);
+		return;
+	}
 	for (uint64_t p = p0; p < p1; p += 16) {
 		__builtin_prefetch(o->indices + p);
 		__builtin_prefetch(o->values + p);
 	}
+}
+
+/* the floats of the bytes 0..255, to broadcast a compact value from */
+static float u8_float[256];
+
+__attribute__((constructor)) static void fill_u8_float(void)
+{
+	for (int i = 0; i < 256; i++)
+		u8_float[i] = (float)i;
 }
 
 /* ---- the plain path ---- */
@@ -135,12 +153,15 @@ static void bwd_plain(const struct op *o, size_t i, size_t b0, size_t b1)
 /* S blocks from blk of row i; S is a constant in each call below, so the
  * UNROLL x S partial sums stay in registers */
 AVX2 static inline __attribute__((always_inline)) void fwd_avx2_strip(const struct op *o, uint64_t p0, uint64_t p1,
-								       size_t i, size_t b0, size_t b1, size_t blk, int S)
+								       size_t i, size_t b0, size_t b1, size_t blk, int S,
+								       bool C)
 {
 	size_t width = (b1 - b0) * LANES; /* the thread's copy of W: rows of its blocks */
 	const float *restrict w = o->Wt + b0 * o->d * LANES + (blk - b0) * LANES;
 	const uint32_t *restrict idx = o->indices;
 	const float *restrict val = o->values;
+	const uint16_t *restrict idx16 = o->indices16;
+	const uint8_t *restrict val8 = o->values8;
 	uint64_t p = p0;
 	__m256 acc[STRIP][UNROLL];
 	for (int s = 0; s < S; s++)
@@ -148,14 +169,14 @@ AVX2 static inline __attribute__((always_inline)) void fwd_avx2_strip(const stru
 			acc[s][u] = _mm256_setzero_ps();
 	for (; p + UNROLL <= p1; p += UNROLL)
 		for (int u = 0; u < UNROLL; u++) {
-			const float *wj = w + (size_t)idx[p + u] * width;
-			__m256 v = _mm256_broadcast_ss(val + p + u);
+			const float *wj = w + (size_t)(C ? idx16[p + u] : idx[p + u]) * width;
+			__m256 v = _mm256_broadcast_ss(C ? u8_float + val8[p + u] : val + p + u);
 			for (int s = 0; s < S; s++)
 				acc[s][u] = _mm256_fmadd_ps(v, _mm256_load_ps(wj + s * LANES), acc[s][u]);
 		}
 	for (; p < p1; p++) {
-		const float *wj = w + (size_t)idx[p] * width;
-		__m256 v = _mm256_broadcast_ss(val + p);
+		const float *wj = w + (size_t)(C ? idx16[p] : idx[p]) * width;
+		__m256 v = _mm256_broadcast_ss(C ? u8_float + val8[p] : val + p);
 		for (int s = 0; s < S; s++)
 			acc[s][0] = _mm256_fmadd_ps(v, _mm256_load_ps(wj + s * LANES), acc[s][0]);
 	}
@@ -170,19 +191,29 @@ AVX2 static void fwd_avx2(const struct op *o, size_t i, size_t b0, size_t b1)
 	size_t row = sr_row(o->b, i);
 	uint64_t p0 = o->indptr[row], p1 = o->indptr[row + 1];
 	size_t blk = b0;
+	if (o->values8) {
+		for (; blk + 2 <= b1; blk += 2)
+			fwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 2, true);
+		if (blk < b1)
+			fwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 1, true);
+		return;
+	}
 	for (; blk + 2 <= b1; blk += 2)
-		fwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 2);
+		fwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 2, false);
 	if (blk < b1)
-		fwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 1);
+		fwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 1, false);
 }
 
 AVX2 static inline __attribute__((always_inline)) void bwd_avx2_strip(const struct op *o, uint64_t p0, uint64_t p1,
-								       size_t i, size_t b0, size_t b1, size_t blk, int S)
+								       size_t i, size_t b0, size_t b1, size_t blk, int S,
+								       bool C)
 {
 	size_t width = (b1 - b0) * LANES;
 	float *restrict gt = o->Gt + b0 * o->d * LANES + (blk - b0) * LANES;
 	const uint32_t *restrict idx = o->indices;
 	const float *restrict val = o->values;
+	const uint16_t *restrict idx16 = o->indices16;
+	const uint8_t *restrict val8 = o->values8;
 	__m256 g[STRIP];
 	for (int s = 0; s < S; s++) {
 		g[s] = _mm256_loadu_ps(zrow(o, i, blk + s));
@@ -190,8 +221,8 @@ AVX2 static inline __attribute__((always_inline)) void bwd_avx2_strip(const stru
 		_mm256_storeu_ps(gb, _mm256_add_ps(_mm256_loadu_ps(gb), g[s]));
 	}
 	for (uint64_t p = p0; p < p1; p++) {
-		float *gj = gt + (size_t)idx[p] * width;
-		__m256 v = _mm256_broadcast_ss(val + p);
+		float *gj = gt + (size_t)(C ? idx16[p] : idx[p]) * width;
+		__m256 v = _mm256_broadcast_ss(C ? u8_float + val8[p] : val + p);
 		for (int s = 0; s < S; s++)
 			_mm256_store_ps(gj + s * LANES, _mm256_fmadd_ps(v, g[s], _mm256_load_ps(gj + s * LANES)));
 	}
@@ -202,10 +233,17 @@ AVX2 static void bwd_avx2(const struct op *o, size_t i, size_t b0, size_t b1)
 	size_t row = sr_row(o->b, i);
 	uint64_t p0 = o->indptr[row], p1 = o->indptr[row + 1];
 	size_t blk = b0;
+	if (o->values8) {
+		for (; blk + 2 <= b1; blk += 2)
+			bwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 2, true);
+		if (blk < b1)
+			bwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 1, true);
+		return;
+	}
 	for (; blk + 2 <= b1; blk += 2)
-		bwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 2);
+		bwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 2, false);
 	if (blk < b1)
-		bwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 1);
+		bwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 1, false);
 }
 #endif
 
@@ -327,10 +365,13 @@ static void store_blocks(const struct softreg_model *m, const struct softreg_wor
 		grad[k * d + c0 + l] = ws->gb[(c0 + l) / LANES * GB_STRIDE + (c0 + l) % LANES];
 }
 
-static struct op op_of(const struct softreg_model *m, const struct softreg_batch *b, struct softreg_workspace *ws)
+static struct op op_of(const struct softreg_model *m, const struct softreg_batch *b, struct softreg_workspace *ws,
+		       const struct path *path)
 {
 	const struct softreg_source *s = b->src;
-	return (struct op){.b = b, .indptr = s->indptr, .indices = s->indices, .values = s->values, .m = b->m,
+	return (struct op){.b = b, .indptr = s->indptr, .indices = s->indices, .values = s->values,
+			   .indices16 = path != &plain && s->values8 ? s->indices16 : NULL,
+			   .values8 = path != &plain && s->indices16 ? s->values8 : NULL, /* the AVX2 loops read them */ .m = b->m,
 			   .d = m->d, .kp = sr_sparse_blocks(m->k) * LANES, .zs = ws->m_max * LANES, .Wt = ws->Wt, .bk = ws->bk,
 			   .Gt = ws->Gt, .gb = ws->gb, .Z = ws->Zp};
 }
@@ -392,7 +433,7 @@ static double sparse_loss_grad(const struct softreg_model *m, const struct softr
 		return 0;
 	}
 	const struct path *path = best_path();
-	struct op o = op_of(m, b, ws);
+	struct op o = op_of(m, b, ws, path);
 	bool grad = grad_sum != NULL;
 	/* padded classes: logits 0 (their Wt and bk are 0), never in the
 	 * softmax, so G 0 */
@@ -437,7 +478,7 @@ static void sparse_logits(const struct softreg_model *m, const struct softreg_ba
 {
 	size_t k = m->k, nb = sr_sparse_blocks(k);
 	const struct path *path = best_path();
-	struct op o = op_of(m, b, ws);
+	struct op o = op_of(m, b, ws, path);
 #pragma omp parallel num_threads(team(ws, nb))
 	{
 		size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();

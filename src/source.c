@@ -136,9 +136,10 @@ enum softreg_result softreg_dataset_sparsify(struct softreg_dataset *ds, char *e
 	for (size_t r = 0; r < n; r++)
 		indptr[r + 1] += indptr[r];
 	uint64_t nnz = indptr[n];
+	bool compact = s->kind == SOFTREG_SOURCE_U8 && d <= 65536; /* 2-byte indices, 1-byte values too */
 	size_t bytes;
 	char *mem = NULL;
-	if (nnz < SIZE_MAX / 8 && sr_mul((size_t)nnz, 8, &bytes))
+	if (nnz < SIZE_MAX / 16 && sr_mul((size_t)nnz, compact ? 11 : 8, &bytes))
 		mem = malloc(bytes ? bytes : 1);
 	if (!mem) {
 		free(indptr);
@@ -153,6 +154,8 @@ enum softreg_result softreg_dataset_sparsify(struct softreg_dataset *ds, char *e
 	sr_dataset_own(ds, mem);
 	uint32_t *indices = (uint32_t *)mem;
 	float *values = (float *)(mem + (size_t)nnz * 4);
+	uint16_t *indices16 = compact ? (uint16_t *)(mem + (size_t)nnz * 8) : NULL;
+	uint8_t *values8 = compact ? (uint8_t *)(mem + (size_t)nnz * 10) : NULL;
 #pragma omp parallel for schedule(dynamic, 1)
 	for (size_t blk = 0; blk < nblocks; blk++)
 		for (size_t r = blk * SPARSIFY_ROWS; r < n && r < (blk + 1) * SPARSIFY_ROWS; r++) {
@@ -163,6 +166,7 @@ enum softreg_result softreg_dataset_sparsify(struct softreg_dataset *ds, char *e
 				 * written, kept if nonzero */
 				const uint8_t *x = (const uint8_t *)s->data + r * d;
 				size_t j = 0;
+				uint64_t p0 = p;
 				for (; j + 8 <= d; j += 8) {
 					uint64_t w;
 					memcpy(&w, x + j, 8);
@@ -177,6 +181,10 @@ enum softreg_result softreg_dataset_sparsify(struct softreg_dataset *ds, char *e
 					values[p] = x[j];
 					p += x[j] != 0;
 				}
+				for (p = p0; compact && p < end; p++) {
+					indices16[p] = (uint16_t)indices[p];
+					values8[p] = (uint8_t)values[p];
+				}
 				continue;
 			}
 			for (size_t j = 0; j < d; j++) {
@@ -188,7 +196,8 @@ enum softreg_result softreg_dataset_sparsify(struct softreg_dataset *ds, char *e
 			}
 		}
 	*s = (struct softreg_source){.kind = SOFTREG_SOURCE_CSR, .n = n, .d = d, .indptr = indptr,
-				     .indices = indices, .values = values, .origin = 1 + (int)s->kind};
+				     .indices = indices, .values = values, .origin = 1 + (int)s->kind,
+				     .indices16 = indices16, .values8 = values8};
 	return SOFTREG_OK;
 }
 

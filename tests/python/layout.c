@@ -14,7 +14,7 @@ int main(void)
 {
 	S(softreg_source);
 	F(softreg_source, kind); F(softreg_source, n); F(softreg_source, d); F(softreg_source, data);
-	F(softreg_source, indptr); F(softreg_source, indices); F(softreg_source, values); F(softreg_source, origin);
+	F(softreg_source, indptr); F(softreg_source, indices); F(softreg_source, values); F(softreg_source, origin); F(softreg_source, indices16); F(softreg_source, values8);
 
 	S(softreg_dataset);
 	F(softreg_dataset, x); F(softreg_dataset, n); F(softreg_dataset, d); F(softreg_dataset, rows);

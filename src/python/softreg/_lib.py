@@ -41,6 +41,8 @@ class Source(ctypes.Structure):
         ("indices", ctypes.POINTER(ctypes.c_uint32)),
         ("values", ctypes.POINTER(ctypes.c_float)),
         ("origin", ctypes.c_int),
+        ("indices16", ctypes.POINTER(ctypes.c_uint16)),
+        ("values8", ctypes.POINTER(ctypes.c_uint8)),
     ]
 
 
