@@ -808,6 +808,17 @@ SOFTREG_API enum softreg_result softreg_train_dist(struct softreg_model *m, cons
 						   struct softreg_train_state *state, struct softreg_report *rep,
 						   char *err);
 
+/*
+ * softreg_dist_set_sums() - how L-BFGS, the objective and the evaluation add
+ * the processes' sums (not collective; every process must set the same).
+ * 'exact' 1 (the default): exactly, 72 bytes a model parameter in one
+ * MPI_Allreduce: the same bits at any process count. 0: in double, each
+ * process's blocks in order and the processes up a binomial tree fixed by
+ * their ranks: 8 bytes a parameter, the same bits on a rerun with the same
+ * process count only.
+ */
+SOFTREG_API void softreg_dist_set_sums(struct softreg_dist *d, int exact);
+
 /* softreg_dist_sent() - the bytes this process has sent to the others, and
  * the seconds it spent in collective operations (for benchmarks); not
  * collective. */

@@ -345,42 +345,73 @@ void sr_dist_sum_i64(const struct softreg_dist *d, int64_t *v, size_t n)
 #endif
 }
 
-void sr_dist_sum_tree_f32(const struct softreg_dist *d, float *v, size_t n)
-{
-	if (!sr_dist_on(d))
-		return;
+/* v (n elements of 'size' bytes, MPI type 't') summed up a binomial tree to
+ * rank 0: rank r adds r + 1, r + 2, r + 4, ... (the subtrees below it) in
+ * that order, then sends to r - lowbit(r); then broadcast. The order depends
+ * on the process count alone. */
 #if SOFTREG_MPI
+static void tree_sum(const struct softreg_dist *d, void *v, size_t n, size_t size, MPI_Datatype t)
+{
 	double t0 = sr_now();
 	size_t sent = 0;
-	float *tmp = malloc((n ? n : 1) * sizeof(float));
+	char *tmp = malloc(n ? n * size : 1);
 	int r = d->rank, N = d->size;
-	/* binomial tree to rank 0: rank r adds r + 1, r + 2, r + 4, ... (the
-	 * subtrees below it) in that order, then sends to r - lowbit(r) */
 	for (int step = 1; step < N; step <<= 1) {
 		if (r & step) {
 			for (size_t i = 0; i < n; i += MAX_COUNT)
-				MPI_Send(v + i, (int)(n - i < MAX_COUNT ? n - i : MAX_COUNT), MPI_FLOAT, r - step, 7, d->comm);
-			sent += n * sizeof(float);
+				MPI_Send((char *)v + i * size, (int)(n - i < MAX_COUNT ? n - i : MAX_COUNT), t, r - step, 7,
+					 d->comm);
+			sent += n * size;
 			break;
 		}
 		if (r + step < N) {
 			for (size_t i = 0; i < n; i += MAX_COUNT) {
 				size_t c = n - i < MAX_COUNT ? n - i : MAX_COUNT;
-				float *t = tmp ? tmp + i : v + i; /* out of memory: MPI still runs; the sum is lost */
-				MPI_Recv(t, (int)c, MPI_FLOAT, r + step, 7, d->comm, MPI_STATUS_IGNORE);
+				void *into = tmp ? tmp + i * size : (char *)v + i * size; /* out of memory: the sum is lost */
+				MPI_Recv(into, (int)c, t, r + step, 7, d->comm, MPI_STATUS_IGNORE);
 			}
-			if (tmp)
+			if (tmp && size == sizeof(float))
 				for (size_t i = 0; i < n; i++)
-					v[i] += tmp[i];
+					((float *)v)[i] += ((const float *)(const void *)tmp)[i];
+			else if (tmp)
+				for (size_t i = 0; i < n; i++)
+					((double *)v)[i] += ((const double *)(const void *)tmp)[i];
 		}
 	}
 	free(tmp);
 	count(d, sent, t0);
-	sr_dist_bcast(d, v, n * sizeof(float), 0);
+	sr_dist_bcast(d, v, n * size, 0);
+}
+#endif
+
+void sr_dist_sum_tree_f32(const struct softreg_dist *d, float *v, size_t n)
+{
+	if (!sr_dist_on(d))
+		return;
+#if SOFTREG_MPI
+	tree_sum(d, v, n, sizeof(float), MPI_FLOAT);
 #else
 	(void)v;
 	(void)n;
 #endif
+}
+
+void sr_dist_sum_tree_f64(const struct softreg_dist *d, double *v, size_t n)
+{
+	if (!sr_dist_on(d))
+		return;
+#if SOFTREG_MPI
+	tree_sum(d, v, n, sizeof(double), MPI_DOUBLE);
+#else
+	(void)v;
+	(void)n;
+#endif
+}
+
+void softreg_dist_set_sums(struct softreg_dist *d, int exact)
+{
+	if (d)
+		d->tree_sums = !exact;
 }
 
 bool sr_dist_any(const struct softreg_dist *d, bool flag)
@@ -467,10 +498,11 @@ void sr_dist_gather_groups(const struct softreg_dist *d, float *part, size_t str
 	MPI_Type_create_resized(one, 0, (MPI_Aint)(stride * sizeof(float)), &group);
 	MPI_Type_commit(&group);
 	MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, part, cnt, dsp, group, d->comm);
-	MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, loss, lcnt, ldsp, MPI_DOUBLE, d->comm);
+	if (loss)
+		MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, loss, lcnt, ldsp, MPI_DOUBLE, d->comm);
 	MPI_Type_free(&group);
 	MPI_Type_free(&one);
-	count(d, (size_t)cnt[d->rank] * len * sizeof(float) + (size_t)lcnt[d->rank] * sizeof(double), t0);
+	count(d, (size_t)cnt[d->rank] * len * sizeof(float) + (loss ? (size_t)lcnt[d->rank] * sizeof(double) : 0), t0);
 	free(cnt);
 #else
 	(void)part;

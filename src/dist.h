@@ -40,6 +40,7 @@ struct softreg_dist {
 	 * mutable through a const group: counters, not state */
 	uint64_t sent;
 	double comm_s;
+	bool tree_sums; /* softreg_dist_set_sums(d, 0): L-BFGS's sums in double up a rank tree */
 #if SOFTREG_MPI
 	MPI_Comm comm;
 #endif
@@ -101,6 +102,7 @@ void sr_dist_sum_i64(const struct softreg_dist *d, int64_t *v, size_t n);
 /* v summed over the processes up a binomial tree fixed by the ranks, then
  * broadcast: the same bits on every process and on a rerun at this count */
 void sr_dist_sum_tree_f32(const struct softreg_dist *d, float *v, size_t n);
+void sr_dist_sum_tree_f64(const struct softreg_dist *d, double *v, size_t n);
 /* whether 'flag' is set on any process */
 bool sr_dist_any(const struct softreg_dist *d, bool flag);
 /* 'bytes' of 'buf' from rank 'root' to all */
@@ -109,7 +111,7 @@ void sr_dist_bcast(const struct softreg_dist *d, void *buf, size_t bytes, int ro
 /* SGD's groups: group g is 'len' floats at part + g * stride, of which this
  * process computed its share of the ng groups (sr_dist_share); afterwards
  * every process has all ng. 'loss' (nc doubles, chunk c of group g from
- * sr_part(g, nc, ng)) likewise. */
+ * sr_part(g, nc, ng)) likewise, unless NULL. */
 void sr_dist_gather_groups(const struct softreg_dist *d, float *part, size_t stride, size_t len, size_t ng,
 			   double *loss, size_t nc);
 

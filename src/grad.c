@@ -33,11 +33,38 @@ double sr_batch_sums(const struct softreg_model *m, const struct softreg_batch *
 	return ws->kernel->loss_grad(m, b, grad, ws);
 }
 
+/* softreg_dist_set_sums(d, 0): this process's blocks added in order in
+ * double, then the processes' sums up a tree fixed by their ranks; 'buf'
+ * (k*d + k + 1 doubles: the scratch of the exact sums is larger) carries the
+ * gradient and the loss in one message */
+static double tree_sums(const struct softreg_model *m, const struct softreg_dataset *ds, size_t first, size_t count,
+			struct softreg_workspace *ws, float *gchunk, double *buf, double *grad)
+{
+	size_t kd1 = m->k * m->d + m->k, bs = ws->m_max, lo, hi, row0 = sr_dist_row0(ws->dist, ds);
+	double one, *v = grad ? buf : &one;
+	size_t nv = grad ? kd1 + 1 : 1;
+	memset(v, 0, nv * sizeof(double));
+	sr_dist_rows(ws->dist, ds, first, count, bs, &lo, &hi);
+	for (size_t i0 = lo; i0 < hi; i0 += bs) {
+		size_t mc = hi - i0 < bs ? hi - i0 : bs;
+		struct softreg_batch b = {.src = &ds->x, .y = ds->y, .first = i0 - row0, .m = mc};
+		v[nv - 1] += ws->kernel->loss_grad(m, &b, grad ? gchunk : NULL, ws);
+		for (size_t j = 0; grad && j < kd1; j++)
+			v[j] += (double)gchunk[j];
+	}
+	sr_dist_sum_tree_f64(ws->dist, v, nv);
+	if (grad)
+		memcpy(grad, v, kd1 * sizeof(double));
+	return v[nv - 1];
+}
+
 double sr_sum_range(const struct softreg_model *m, const struct softreg_dataset *ds, size_t first, size_t count,
 		    struct softreg_workspace *ws, float *gchunk, int64_t *xacc, double *grad)
 {
 	size_t kd1 = m->k * m->d + m->k, bs = ws->m_max, lo, hi;
 	size_t row0 = sr_dist_row0(ws->dist, ds); /* the data set's rows start here (a shard) */
+	if (sr_dist_on(ws->dist) && ws->dist->tree_sums)
+		return tree_sums(m, ds, first, count, ws, gchunk, (double *)(void *)xacc, grad);
 	int64_t own[SR_XSUM1_WORDS], *loss = grad ? sr_xsum_loss(xacc, kd1) : own;
 	if (grad)
 		sr_xsum_clear(xacc, kd1);

@@ -325,11 +325,27 @@ double sr_blas_loss_grad_shared(const struct softreg_model *m, const struct soft
 		       .stride = sr_blas_partial_stride(m->k, m->d), .grad = grad_sum != NULL};
 	if (b->m == 0)
 		return blas_loss_grad(m, b, grad_sum, ws);
-	size_t g0, g1;
+	size_t g0, g1, per_line = CACHE_LINE / sizeof(float);
 	sr_dist_share(ws->dist, s.ng, &g0, &g1);
 	if (g1 > g0)
 		compute_groups(&s, g0, g1, NULL);
-	sr_dist_gather_groups(ws->dist, ws->partial, s.stride, s.grad ? m->k * m->d + m->k : 0, s.ng, ws->loss, s.nc);
+	/* one message: each group's chunk losses ride in the gap after its
+	 * partial (whole cache lines on, so doubles are aligned), when they fit */
+	size_t kd1 = s.grad ? (m->k * m->d + m->k + per_line - 1) / per_line * per_line : 0;
+	size_t cpg = (s.nc + s.ng - 1) / s.ng, gap = s.stride - (m->k * m->d + m->k + per_line - 1) / per_line * per_line;
+	bool ride = 2 * cpg <= gap;
+	for (size_t g = g0; ride && g < g1; g++) {
+		double *l = (double *)(void *)(ws->partial + g * s.stride + kd1);
+		for (size_t c = sr_part(g, s.nc, s.ng); c < sr_part(g + 1, s.nc, s.ng); c++)
+			l[c - sr_part(g, s.nc, s.ng)] = ws->loss[c];
+	}
+	sr_dist_gather_groups(ws->dist, ws->partial, s.stride, ride ? kd1 + 2 * cpg : kd1, s.ng, ride ? NULL : ws->loss,
+			      s.nc);
+	for (size_t g = 0; ride && g < s.ng; g++) {
+		const double *l = (const double *)(const void *)(ws->partial + g * s.stride + kd1);
+		for (size_t c = sr_part(g, s.nc, s.ng); c < sr_part(g + 1, s.nc, s.ng); c++)
+			ws->loss[c] = l[c - sr_part(g, s.nc, s.ng)];
+	}
 	if (grad_sum) {
 		size_t T = (size_t)team_size(ws, s.ng > SERIAL_SUM_GROUPS ? (size_t)ws->threads : 1);
 #pragma omp parallel num_threads((int)T)

@@ -30,11 +30,12 @@ static const char usage[] =
 static const char *const solvers[] = {"sgd", "lbfgs", NULL};
 static const char *const schedules[] = {"const", "step", "cosine", NULL};
 static const char *const presets[] = {"seed", NULL};
+static const char *const mpi_sums[] = {"exact", "tree", NULL};
 
 struct train_opts {
 	struct data_opts data;
 	struct softreg_params p;
-	int solver, schedule, kernel, preset, threads;
+	int solver, schedule, kernel, preset, threads, mpi_sum;
 	bool standardize, no_shuffle, json, quiet, seed_preset, shard;
 	const char *out, *metrics, *trace, *checkpoint, *resume;
 };
@@ -80,6 +81,10 @@ static const struct opt table[] = {
 	{OPT_INT, "--threads", NULL, "T", O(threads), 1, 1024, false, NULL,
 	 "threads for OpenMP and OpenBLAS (default: all cores; under mpirun, the\n"
 	 "                         cores shared among the node's processes)"},
+	{OPT_CHOICE, "--mpi-sum", NULL, "S", O(mpi_sum), 0, 0, false, mpi_sums,
+	 "under mpirun, how L-BFGS adds the processes' sums: exact (default; the same\n"
+	 "                         model at any -np, 72 bytes a parameter sent) or tree (doubles up a\n"
+	 "                         fixed tree: 8 bytes, the same model on a rerun with the same -np only)"},
 	{OPT_FLAG, "--shard", NULL, NULL, O(shard), 0, 0, false, NULL,
 	 "SGD under mpirun: each process reads and shuffles only its own rows; the\n"
 	 "                         model is the same on a rerun with the same -np, not across -np"},
@@ -266,8 +271,9 @@ static void print_json(const struct ctx *c, const struct train_opts *o, const st
 	       (unsigned long long)rep->iterations);
 	double comm_s;
 	uint64_t sent = softreg_dist_sent(cli_dist, &comm_s);
-	printf(", \"processes\": %d, \"shard\": %s, \"sent_bytes\": %llu, \"comm_seconds\": %.6f",
-	       softreg_dist_size(cli_dist), o->shard ? "true" : "false", (unsigned long long)sent, comm_s);
+	printf(", \"processes\": %d, \"shard\": %s, \"mpi_sum\": \"%s\", \"sent_bytes\": %llu, \"comm_seconds\": %.6f",
+	       softreg_dist_size(cli_dist), o->shard ? "true" : "false", mpi_sums[o->mpi_sum], (unsigned long long)sent,
+	       comm_s);
 	printf(", \"test_accuracy\": %.6f, \"test_loss\": %.6f", rep->test_accuracy, rep->test_loss);
 	if (rep->val_accuracy >= 0)
 		printf(", \"val_accuracy\": %.6f", rep->val_accuracy);
@@ -396,6 +402,7 @@ int cmd_train(int argc, char **argv)
 		return rc;
 	if (o.shard && o.p.solver != SOFTREG_SOLVER_SGD)
 		return usage_error("train", "--shard applies to the SGD solver (L-BFGS's processes always read their own rows)");
+	softreg_dist_set_sums(cli_dist, o.mpi_sum == 0);
 	catch_stop_signals(true); /* from here on, a signal stops cleanly */
 	int threads = softreg_set_threads(o.threads ? o.threads : cli_default_threads());
 

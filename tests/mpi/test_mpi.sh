@@ -3,7 +3,8 @@
 # tests/mpi/test_mpi.sh: softreg train under mpirun (README: Scale-out over MPI).
 # Pins down: mpirun -np 2 and -np 3 (oversubscribed) write the same model
 # bytes as one process, for L-BFGS (with and without a validation split) and
-# for SGD at batch 100 and 1000; --shard writes the same bytes on a rerun; a
+# for SGD at batch 100 and 1000; --shard and --mpi-sum tree write the same
+# bytes on a rerun; a
 # missing file, or a failure on one rank only, ends the run promptly with one
 # "softreg: rank R:" line; SIGTERM to mpirun leaves rank 0's checkpoint.
 # MNIST (data/mnist, or meson's 'mnist' option) adds the same checks at full
@@ -68,6 +69,14 @@ for run in 1 2; do
 done
 [[ -s $tmp/shard.1.srm ]] && cmp -s "$tmp/shard.1.srm" "$tmp/shard.2.srm" && ok "--shard: a rerun at -np 2 writes the same bytes" ||
 	fail "--shard: two runs at -np 2 differ"
+
+# --mpi-sum tree: the same bytes on a rerun at the same -np
+for run in 1 2; do
+	timeout -k 10 300 "${M[@]}" -np 3 "$S" train --data "$tmp/d" -q --threads 1 --solver lbfgs --mpi-sum tree \
+		--out "$tmp/tree.$run.srm" >/dev/null || fail "--mpi-sum tree run $run failed"
+done
+[[ -s $tmp/tree.1.srm ]] && cmp -s "$tmp/tree.1.srm" "$tmp/tree.2.srm" && ok "--mpi-sum tree: a rerun at -np 3 writes the same bytes" ||
+	fail "--mpi-sum tree: two runs at -np 3 differ"
 
 # a missing file: exit 1 within seconds, one "softreg:" line naming the rank
 t0=$(date +%s)
