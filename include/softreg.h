@@ -776,6 +776,101 @@ SOFTREG_API enum softreg_result softreg_libsvm_parse(const char *buf, size_t len
 SOFTREG_API enum softreg_result softreg_csv_parse(const char *buf, size_t len, const char *name,
 				      const struct softreg_read_opts *opts, struct softreg_dataset *ds, char *err);
 
+/* ==== Processes (MPI) ==== */
+
+/*
+ * A group of processes that train one model together (mpirun -np N softreg
+ * train). Each computes a share of every sum: L-BFGS's objective and
+ * gradient are exact sums of fixed blocks of rows, rounded once, and SGD's
+ * batch gradient is the kernel's fixed groups added in group order, so the
+ * model is the same, bit for bit, at any process count (README, "Scale-out
+ * over MPI"). Without MPI in the build, or outside mpirun, a group is this
+ * process alone and everything below is cheap and safe. Every function that
+ * takes a group is collective unless it says otherwise: each process of the
+ * group calls it, in the same order.
+ */
+struct softreg_dist;
+
+/* softreg_mpi_built() - 1 when libsoftreg was built with MPI, else 0. */
+SOFTREG_API int softreg_mpi_built(void);
+
+/*
+ * softreg_dist_init() - the group of all processes of this run
+ * (MPI_COMM_WORLD), initialising MPI (threads funneled to the caller) unless
+ * it is already. Returns NULL when out of memory or when MPI cannot start
+ * ('err' says why). softreg_dist_free() finalises MPI when softreg_dist_init()
+ * initialised it; NULL does nothing.
+ */
+SOFTREG_API struct softreg_dist *softreg_dist_init(int *argc, char ***argv, char *err);
+SOFTREG_API void softreg_dist_free(struct softreg_dist *d);
+
+/* softreg_dist_rank(), softreg_dist_size() - this process's rank and the
+ * process count (0 and 1 for NULL); not collective. */
+SOFTREG_API int softreg_dist_rank(const struct softreg_dist *d);
+SOFTREG_API int softreg_dist_size(const struct softreg_dist *d);
+
+/*
+ * softreg_dist_agree() - every process passes its status 'r' and its
+ * message in 'err'; every process returns the failure of the lowest rank that
+ * failed, with that rank's message, prefixed "rank R: ", in 'err' (or
+ * SOFTREG_OK). So a process that cannot go on never leaves the others
+ * waiting.
+ */
+SOFTREG_API enum softreg_result softreg_dist_agree(const struct softreg_dist *d, enum softreg_result r, char *err);
+
+/*
+ * softreg_dist_shard() - the rows [*row0_ret, *row0_ret + *count_ret) of a
+ * data set of 'n' rows that this process reads when each holds only its
+ * own (not collective). 'trained' is how many of the rows are trained on (the
+ * rest, a validation split, go to the last process). 'align' 1: shares of
+ * whole blocks of SOFTREG_DIST_BLOCK rows, so that L-BFGS's sums and the
+ * evaluation are the same bits as in one process; 0: equal shares (SGD's
+ * --shard).
+ *
+ * softreg_dist_hold() - say that 'ds' holds the rows [row0, row0 + ds->n)
+ * of a data set of 'n' rows (not collective; up to 4 data sets). A data set
+ * not named here is held whole by every process.
+ */
+#define SOFTREG_DIST_BLOCK 8192
+SOFTREG_API void softreg_dist_shard(const struct softreg_dist *d, size_t n, size_t trained, int align,
+				    size_t *row0_ret, size_t *count_ret);
+SOFTREG_API enum softreg_result softreg_dist_hold(struct softreg_dist *d, const struct softreg_dataset *ds,
+						  size_t row0, size_t n, char *err);
+
+/*
+ * softreg_train_dist() - softreg_train() by the processes of 'dist' together
+ * (collective; NULL or one process: softreg_train() itself). Every process
+ * passes the same model, parameters and state, and gets the same model back.
+ * 'shard' 0: L-BFGS sums its share of the training rows (a data set named
+ * by softreg_dist_hold(), or held whole by every process), SGD shares each
+ * batch's groups (every process must hold the whole training set): the
+ * same bits as one process. 'shard' 1 (SGD): each process trains on the rows
+ * of its held shard, in its own order, and the batch sums are added up a tree
+ * fixed by the ranks: the same bits on a rerun with the same process count.
+ * A failure on any process is every process's failure, named by its rank.
+ */
+SOFTREG_API enum softreg_result softreg_train_dist(struct softreg_model *m, const struct softreg_dataset *train,
+						   const struct softreg_dataset *test, const struct softreg_params *p,
+						   const struct softreg_dist *dist, int shard,
+						   struct softreg_train_state *state, struct softreg_report *rep,
+						   char *err);
+
+/*
+ * softreg_dist_set_sums() - how L-BFGS, the objective and the evaluation add
+ * the processes' sums (not collective; every process must set the same).
+ * 'exact' 1 (the default): exactly, 72 bytes a model parameter in one
+ * MPI_Allreduce: the same bits at any process count. 0: in double, each
+ * process's blocks in order and the processes up a binomial tree fixed by
+ * their ranks: 8 bytes a parameter, the same bits on a rerun with the same
+ * process count only.
+ */
+SOFTREG_API void softreg_dist_set_sums(struct softreg_dist *d, int exact);
+
+/* softreg_dist_sent() - the bytes this process has sent to the others, and
+ * the seconds it spent in collective operations (for benchmarks); not
+ * collective. */
+SOFTREG_API uint64_t softreg_dist_sent(const struct softreg_dist *d, double *seconds_ret);
+
 #ifdef __cplusplus
 }
 #endif

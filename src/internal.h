@@ -43,6 +43,7 @@ struct softreg_workspace {
 	float *Zp, *bk, *gb;  /* sparse: (blocks, m_max, 8) logits; bias and its gradient, padded */
 	float *ztmp;          /* sparse: per thread, one row of logits (blocks * 8) */
 	void *mem_;
+	const struct softreg_dist *dist; /* the processes that share the sums (NULL: one); dist.h */
 };
 
 /* Rows per chunk of the blas kernel: fixed, so results do not depend on the
@@ -126,12 +127,14 @@ double sr_batch_sums(const struct softreg_model *m, const struct softreg_batch *
 		     float *grad);
 
 /* Sums over rows [first, first + count) of 'ds' of the cross-entropy
- * (returned) and, when 'grad' is not NULL, of the gradient, added into
- * 'grad' (k*d + k doubles) -- in chunks of ws->m_max rows, in order, so the
- * sums are the same at any thread count. 'gchunk' is k*d + k floats of
- * scratch. Every solver, the objective and the evaluation call this. */
+ * (returned) and, when 'grad' is not NULL, of the gradient, written into
+ * 'grad' (k*d + k doubles) -- in blocks of ws->m_max rows whose sums are
+ * added exactly and rounded once, so the sums are the same at any thread
+ * and process count (ws->dist shares the blocks). 'gchunk' is k*d + k floats
+ * and 'xacc' sr_xsum_words(k*d + k) words of scratch (dist.h). Every solver
+ * and the objective call this. */
 double sr_sum_range(const struct softreg_model *m, const struct softreg_dataset *ds, size_t first, size_t count,
-		    struct softreg_workspace *ws, float *gchunk, double *grad);
+		    struct softreg_workspace *ws, float *gchunk, int64_t *xacc, double *grad);
 
 /* ---- readers: each fills a struct softreg_dataset that owns its memory ---- */
 
@@ -174,7 +177,8 @@ enum softreg_result sr_check_logits(const float *Z, size_t m, size_t k, size_t f
 enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg_dataset *train, size_t n,
 				   const struct softreg_dataset *test, const struct softreg_params *p,
 				   const struct softreg_kernel *kern, const struct softreg_kernel *test_kern,
-				   struct softreg_train_state *st, struct softreg_report *rep, char *err);
+				   const struct softreg_dist *dist, struct softreg_train_state *st,
+				   struct softreg_report *rep, char *err);
 /* rows per evaluation chunk for k classes (metrics.c) */
 size_t sr_eval_rows(size_t k);
 

@@ -30,7 +30,7 @@
  * Every evaluation is the chosen kernel over the rows in fixed chunks, summed
  * in a fixed order (sr_sum_range, the one loss-and-gradient path), and the solver's own BLAS and LAPACK calls run on one
  * thread: the model is the same, bit for bit, at any thread count. */
-#include "internal.h"
+#include "dist.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -72,7 +72,9 @@ struct lb {
 	double *u;                           /* (k, D) scratch: [W, b] or its gradient */
 	struct softreg_workspace *ws;
 	float *gc;                           /* (k*d + k) one chunk's gradient */
+	int64_t *xacc;                       /* the exact sum of the chunks' gradients (dist.h) */
 	double *gsum;                        /* (k*d + k) the gradient's sum over the rows */
+	const struct softreg_dist *dist;     /* the processes that share the rows (NULL: one) */
 };
 
 /* a point of the search: v, the gradient in v, F and |grad F| in [W, b] */
@@ -120,20 +122,69 @@ static double dot(const double *a, const double *b, size_t n)
 	return s;
 }
 
+/* The sampled rows of a shard held by the processes of L->dist: each
+ * gathers the sample rows it holds into their places in X (ns x d), and
+ * every process then has them all, so the moments below are the same bits
+ * as in one process. NULL when out of memory (on any process). */
+static float *gather_sample(const struct lb *L, size_t ns)
+{
+	size_t d = L->d, n = L->n, N = (size_t)softreg_dist_size(L->dist), r = (size_t)softreg_dist_rank(L->dist);
+	size_t row0 = sr_dist_row0(L->dist, L->train), row1 = row0 + L->train->n;
+	float *X = malloc(ns * d * sizeof(float));
+	int64_t *lo = calloc(N + 2, sizeof(int64_t));
+	size_t *at = calloc(N + 1, sizeof(size_t));
+	bool ok = X && lo && at;
+	size_t first = ns; /* the first sample this process holds */
+	for (size_t i = 0; i < ns; i++) {
+		size_t row = i * n / ns;
+		if (row >= row0 && row < row1) {
+			first = i < first ? i : first;
+			float *x = ok ? X + i * d : NULL;
+			if (x)
+				sr_gather_row(L->m, &L->train->x, row - row0, x);
+		}
+	}
+	if (lo) { /* the processes' first samples, in rank order: their shares of X */
+		lo[r] = (int64_t)first;
+		lo[N] = !ok;
+	}
+	int64_t tmp[2];
+	sr_dist_sum_i64(L->dist, lo ? lo : tmp, lo ? N + 1 : 0);
+	ok = lo && lo[N] == 0 && ok;
+	if (ok) {
+		at[N] = ns;
+		for (size_t q = N; q-- > 0;) /* a process that holds no sample starts where the next does */
+			at[q] = (size_t)lo[q] < at[q + 1] ? (size_t)lo[q] : at[q + 1];
+		sr_dist_gather_rows(L->dist, X, d, at);
+	}
+	free(lo);
+	free(at);
+	if (!ok) {
+		free(X);
+		return NULL;
+	}
+	return X;
+}
+
 /* E[x x^T] (lower triangle, d x d) and E[x] over a strided sample of ns of
  * the n rows, as the model preprocesses them; false when out of memory */
 static bool sample_moments(const struct lb *L, size_t ns, double *M)
 {
 	size_t d = L->d, D = L->D, n = L->n, blk = 1024;
-	float *X = malloc(blk * d * sizeof(float)), *C = calloc(d * d, sizeof(float));
+	bool shard = sr_dist_sharded(L->dist, L->train);
+	float *all = shard ? gather_sample(L, ns) : NULL;
+	float *X = shard ? all : malloc(blk * d * sizeof(float)), *C = calloc(d * d, sizeof(float));
 	uint32_t *rows = malloc(blk * sizeof(uint32_t));
-	bool ok = X && C && rows;
+	bool ok = X && C && rows && M;
 	for (size_t i0 = 0; ok && i0 < ns; i0 += blk) {
 		size_t mb = ns - i0 < blk ? ns - i0 : blk;
 		for (size_t i = 0; i < mb; i++)
 			rows[i] = (uint32_t)((i0 + i) * n / ns);
 		struct softreg_batch b = {.src = &L->train->x, .m = mb, .rows = rows};
-		softreg_gather(L->m, &b, X);
+		if (shard)
+			X = all + i0 * d;
+		else
+			softreg_gather(L->m, &b, X);
 		ONE_THREAD(cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, (int)d, (int)mb, 1.0f, X, (int)d, 1.0f, C, (int)d));
 		for (size_t i = 0; i < mb; i++) /* E[x] goes in the last row of M */
 			for (size_t j = 0; j < d; j++)
@@ -144,7 +195,7 @@ static bool sample_moments(const struct lb *L, size_t ns, double *M)
 			M[i * D + j] = (double)C[i * d + j] / (double)ns;
 		M[d * D + i] /= (double)ns;
 	}
-	free(X);
+	free(shard ? all : X);
 	free(C);
 	free(rows);
 	return ok;
@@ -165,7 +216,7 @@ static void precondition(struct lb *L)
 	if (D > PC_MAX_D)
 		return;
 	double *M = calloc(D * D, sizeof(double));
-	if (!M || !sample_moments(L, ns, M)) {
+	if (!sample_moments(L, ns, M) || !M) { /* sample_moments() first: under MPI it is collective */
 		free(M);
 		return;
 	}
@@ -233,8 +284,7 @@ static void eval(struct lb *L, struct point *p)
 	size_t k = L->k, d = L->d, D = L->D, n = L->n, kd = k * d;
 	set_model(L, p->x);
 	double *u = L->u, reg = 0, *g = L->gsum;
-	memset(g, 0, (kd + k) * sizeof(double));
-	double ce = sr_sum_range(L->m, L->train, 0, n, L->ws, L->gc, g) / (double)n;
+	double ce = sr_sum_range(L->m, L->train, 0, n, L->ws, L->gc, L->xacc, g) / (double)n;
 	for (size_t c = 0; c < k; c++) {
 		for (size_t j = 0; j < d; j++)
 			u[c * D + j] = g[c * d + j] / (double)n;
@@ -380,12 +430,15 @@ static size_t correct_pairs(struct lb *L, double dl2, size_t hm, size_t used, si
 enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg_dataset *train, size_t n,
 				   const struct softreg_dataset *test, const struct softreg_params *p,
 				   const struct softreg_kernel *kern, const struct softreg_kernel *test_kern,
-				   struct softreg_train_state *st, struct softreg_report *rep, char *err)
+				   const struct softreg_dist *dist, struct softreg_train_state *st,
+				   struct softreg_report *rep, char *err)
 {
 	if (st->epochs_done || st->iterations)
 		return sr_fail(err, SOFTREG_ERR_PARAM, "the L-BFGS solver cannot resume a checkpoint");
 	size_t k = m->k, d = m->d, D = d + 1, nv = k * D, hm = (size_t)p->history;
-	struct lb L = {.m = m, .train = train, .n = n, .k = k, .d = d, .D = D, .nv = nv, .l2 = p->l2};
+	struct lb L = {.m = m, .train = train, .n = n, .k = k, .d = d, .D = D, .nv = nv, .l2 = p->l2, .dist = dist};
+	size_t n_all = sr_dist_total(dist, train); /* training and validation rows, on every process */
+	size_t n_test = test ? sr_dist_total(dist, test) : 0;
 	size_t rows = n < CHUNK_ROWS ? n : CHUNK_ROWS, ev = sr_eval_rows(k);
 	L.ws = softreg_workspace_alloc(kern, rows, k, d);
 	struct softreg_workspace *eval_ws = softreg_workspace_alloc(kern, ev, k, d);
@@ -405,17 +458,22 @@ enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg
 	size_t ndouble = km ? 7 * nv + hm : (7 + 2 * hm) * nv + 2 * hm;
 	double *mem = ndouble <= SIZE_MAX / 8 / nv ? malloc(ndouble * sizeof(double)) : NULL;
 	L.gc = malloc(nv * sizeof(float));
-	if (!L.ws || !eval_ws || !test_ws || !mem || !L.gc || (km && !km->S)) {
+	size_t nx = sr_xsum_words(nv);
+	L.xacc = nx ? malloc(nx * sizeof(int64_t)) : NULL;
+	enum softreg_result r = L.ws && eval_ws && test_ws && mem && L.gc && L.xacc && (!km || km->S) ? SOFTREG_OK
+		: sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory for L-BFGS on a %zu x %zu model (%zu bytes of history and "
+			  "iterates, %zu of workspace)", k, d, ndouble * sizeof(double), softreg_workspace_bytes(kern, rows, k, d));
+	if ((r = softreg_dist_agree(dist, r, err))) { /* no process goes on alone */
 		softreg_workspace_free(L.ws);
 		if (test_ws != eval_ws)
 			softreg_workspace_free(test_ws);
 		softreg_workspace_free(eval_ws);
 		free(mem);
 		free(L.gc);
-		return sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory for L-BFGS on a %zu x %zu model (%zu bytes of "
-			       "history and iterates, %zu of workspace)", k, d, ndouble * sizeof(double),
-			       softreg_workspace_bytes(kern, rows, k, d));
+		free(L.xacc);
+		return r;
 	}
+	L.ws->dist = eval_ws->dist = test_ws->dist = dist;
 	struct point P = {.x = mem, .g = mem + nv}, T = {.x = mem + 2 * nv, .g = mem + 3 * nv};
 	double *dir = mem + 4 * nv, *S = mem + 7 * nv, *Y = S + hm * nv, *rho = Y + hm * nv, *alpha = rho + hm;
 	if (km) {
@@ -424,7 +482,6 @@ enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg
 	}
 	L.u = mem + 5 * nv;
 	L.gsum = mem + 6 * nv;
-	enum softreg_result r = SOFTREG_OK;
 	uint64_t evals = 1;
 	double t_start = sr_now();
 
@@ -491,22 +548,30 @@ enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg
 			.seconds = sr_now() - t0, .objective = P.f, .grad_norm = P.gnorm, .end_of_epoch = 1};
 		bool last = it == p->epochs || P.gnorm <= p->tol;
 		/* the model holds P's floats: the accepted point was the last one evaluated */
-		if (test && test->n && (last || (p->eval_every && it % p->eval_every == 0))) {
-			sr_evaluate_ws(m, test, 0, test->n, NULL, &info.test_accuracy, &info.test_loss, test_ws, NULL);
+		if (n_test && (last || (p->eval_every && it % p->eval_every == 0))) {
+			sr_evaluate_ws(m, test, 0, n_test, NULL, &info.test_accuracy, &info.test_loss, test_ws, NULL);
 			rep->test_accuracy = info.test_accuracy;
 			rep->test_loss = info.test_loss;
 		}
-		if (n < train->n) {
-			sr_evaluate_ws(m, train, n, train->n - n, NULL, &info.val_accuracy, NULL, eval_ws, NULL);
+		if (n < n_all) {
+			sr_evaluate_ws(m, train, n, n_all - n, NULL, &info.val_accuracy, NULL, eval_ws, NULL);
 			rep->val_accuracy = info.val_accuracy;
 		}
 		if (p->on_iter)
 			p->on_iter(st->iterations, it, P.f, m, p->user);
-		if (p->progress && p->progress(&info, p->user)) {
+		/* under MPI the processes stop together: a signal may reach one first */
+		bool halt = p->progress && p->progress(&info, p->user);
+		bool stop = p->stop && *p->stop;
+		if (sr_dist_on(dist)) {
+			int64_t v[2] = {halt, stop};
+			sr_dist_sum_i64(dist, v, 2);
+			halt = v[0] != 0, stop = v[1] != 0;
+		}
+		if (halt) {
 			r = sr_fail(err, SOFTREG_ERR_INTERRUPTED, "training stopped at iteration %u", it);
 			break;
 		}
-		if (p->stop && *p->stop) {
+		if (stop) {
 			r = sr_fail(err, SOFTREG_ERR_INTERRUPTED, "interrupted at iteration %u", it);
 			break;
 		}
@@ -516,8 +581,8 @@ enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg
 	rep->objective = P.f;
 	rep->grad_norm = P.gnorm;
 	rep->train_seconds = sr_now() - t_start;
-	if (r == SOFTREG_OK && test && test->n)
-		sr_evaluate_ws(m, test, 0, test->n, NULL, &rep->test_accuracy, &rep->test_loss, test_ws, NULL);
+	if (r == SOFTREG_OK && n_test)
+		sr_evaluate_ws(m, test, 0, n_test, NULL, &rep->test_accuracy, &rep->test_loss, test_ws, NULL);
 	softreg_workspace_free(L.ws);
 	if (test_ws != eval_ws)
 		softreg_workspace_free(test_ws);
@@ -531,5 +596,6 @@ enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg
 		free(L.L);
 	}
 	free(L.gc);
+	free(L.xacc);
 	return r;
 }

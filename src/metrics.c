@@ -1,21 +1,24 @@
 /* SPDX-License-Identifier: MIT
  * metrics.c: accuracy, log-loss, confusion matrix, the regularised objective
  * and class probabilities, through the kernels of the table. */
-#include "internal.h"
+#include "dist.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Rows per evaluation chunk: the logits of 4096 rows of 10 classes are 160 KB;
- * with many classes, fewer rows (Z stays within about 16 MB). */
+ * with many classes, fewer rows (Z stays within about 16 MB), a power of two,
+ * so that it divides SOFTREG_DIST_BLOCK and the blocks of an MPI shard are
+ * those of one process (dist.h). */
 #define SR_EVAL_ROWS 4096
 #define SR_EVAL_FLOATS ((size_t)4 << 20)
 
 static size_t eval_rows(size_t count, size_t k)
 {
-	size_t rows = SR_EVAL_FLOATS / k;
-	rows = rows < SR_EVAL_ROWS ? (rows ? rows : 1) : SR_EVAL_ROWS;
+	size_t rows = SR_EVAL_ROWS;
+	while (rows > 1 && rows * k > SR_EVAL_FLOATS)
+		rows /= 2;
 	return count < rows ? (count ? count : 1) : rows;
 }
 
@@ -56,29 +59,49 @@ enum softreg_result sr_evaluate_ws(const struct softreg_model *m, const struct s
 				   size_t count, uint64_t *confusion, double *accuracy_ret, double *log_loss_ret,
 				   struct softreg_workspace *ws, char *err)
 {
-	size_t k = m->k, correct = 0;
-	double loss = 0;
+	size_t k = m->k, correct = 0, lo, hi, row0 = sr_dist_row0(ws->dist, ds);
+	int64_t loss[SR_XSUM1_WORDS];
+	sr_xsum1_clear(loss);
+	enum softreg_result r = SOFTREG_OK;
 	if (confusion)
 		memset(confusion, 0, k * k * sizeof(uint64_t));
-	for (size_t i0 = first; i0 < first + count; i0 += ws->m_max) {
-		size_t mc = first + count - i0 < ws->m_max ? first + count - i0 : ws->m_max;
-		struct softreg_batch b = {.src = &ds->x, .y = ds->y, .first = i0, .m = mc};
+	/* the blocks are those of one process; under MPI this process's share
+	 * (dist.h), the counts and the exact loss summed over the processes */
+	sr_dist_rows(ws->dist, ds, first, count, ws->m_max, &lo, &hi);
+	for (size_t i0 = lo; i0 < hi && !r; i0 += ws->m_max) {
+		size_t mc = hi - i0 < ws->m_max ? hi - i0 : ws->m_max, l0 = i0 - row0;
+		struct softreg_batch b = {.src = &ds->x, .y = ds->y, .first = l0, .m = mc};
 		ws->kernel->logits(m, &b, ws->Z, ws);
-		enum softreg_result r = sr_check_logits(ws->Z, mc, k, i0, err);
-		if (r)
-			return r;
+		if ((r = sr_check_logits(ws->Z, mc, k, i0, err)))
+			break;
 		for (size_t i = 0; i < mc; i++) {
-			size_t best = argmax(ws->Z + i * k, k), y = ds->y[i0 + i];
+			size_t best = argmax(ws->Z + i * k, k), y = ds->y[l0 + i];
 			correct += best == y;
 			if (confusion)
 				confusion[y * k + best]++;
 		}
-		loss += ws->kernel->softmax_loss(ws->Z, ds->y + i0, mc, k);
+		sr_xsum1_add(loss, ws->kernel->softmax_loss(ws->Z, ds->y + l0, mc, k));
 	}
+	if (sr_dist_on(ws->dist)) {
+		int64_t w[SR_XSUM1_WORDS + 2];
+		sr_xsum1_pack(loss);
+		memcpy(w, loss, sizeof(loss));
+		w[SR_XSUM1_WORDS] = (int64_t)correct;
+		w[SR_XSUM1_WORDS + 1] = r != SOFTREG_OK;
+		sr_dist_sum_i64(ws->dist, w, SR_XSUM1_WORDS + 2);
+		memcpy(loss, w, sizeof(loss));
+		correct = (size_t)w[SR_XSUM1_WORDS];
+		if (w[SR_XSUM1_WORDS + 1] && !r)
+			r = sr_fail(err, SOFTREG_ERR_FORMAT, "the model's logits are not finite on another process's rows");
+		if (confusion) /* counts: exact in any order */
+			sr_dist_sum_i64(ws->dist, (int64_t *)confusion, k * k);
+	}
+	if (r)
+		return r;
 	if (accuracy_ret)
 		*accuracy_ret = count ? (double)correct / (double)count : 0;
 	if (log_loss_ret)
-		*log_loss_ret = count ? loss / (double)count : 0;
+		*log_loss_ret = count ? sr_xsum1_round(loss) / (double)count : 0;
 	return SOFTREG_OK;
 }
 
@@ -132,17 +155,20 @@ enum softreg_result softreg_objective(const struct softreg_model *m, const struc
 		r = take_ws(m, ds, kernel, eval_rows(count, m->k), "objective", &ws, err);
 	if (r)
 		return r;
-	size_t k = m->k, d = m->d, kd1 = k * d + k;
+	size_t k = m->k, d = m->d, kd1 = k * d + k, nx = sr_xsum_words(kd1);
 	bool want = grad || grad_norm_ret;
 	float *gc = want ? malloc(kd1 * sizeof(float)) : NULL;
 	double *g = want ? calloc(kd1, sizeof(double)) : NULL;
-	if (want && (!gc || !g)) {
+	int64_t *xacc = want && nx ? malloc(nx * sizeof(int64_t)) : NULL;
+	if (want && (!gc || !g || !xacc)) {
 		softreg_workspace_free(ws);
 		free(gc);
 		free(g);
+		free(xacc);
 		return sr_fail(err, SOFTREG_ERR_NOMEM, "objective: out of memory");
 	}
-	double ce = sr_sum_range(m, ds, 0, count, ws, gc, g) / (double)count, reg = 0, norm = 0;
+	double ce = sr_sum_range(m, ds, 0, count, ws, gc, xacc, g) / (double)count, reg = 0, norm = 0;
+	free(xacc);
 	for (size_t j = 0; j < k * d; j++)
 		reg += (double)m->W[j] * m->W[j];
 	if (F_ret)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * train.c: mini-batch SGD with momentum, L2 weight decay and schedules; the
  * per-epoch evaluation; early stopping; resumable state. */
-#include "internal.h"
+#include "dist.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -95,13 +95,55 @@ static bool finite_all(const float *x, size_t n)
 
 struct sgd_ctx {
 	const struct softreg_params *p;
+	const struct softreg_dist *dist; /* the processes that train together (NULL: one) */
 	struct softreg_model *m;
 	const struct softreg_dataset *train, *test;
-	size_t n;                 /* training rows (validation excluded) */
+	size_t n;                 /* training rows (validation excluded), of all processes */
+	size_t n_test;            /* test rows, of all processes */
 	struct softreg_workspace *ws, *eval_ws, *test_ws; /* test_ws may be eval_ws */
-	float *grad;              /* (k*d + k) */
-	uint32_t *perm;           /* (n) */
+	float *grad;              /* (k*d + k + 1): the gradient, then (--shard) the loss */
+	uint32_t *perm;           /* (n, or n_loc with --shard) */
+	/* --shard under MPI: each process trains on its n_loc rows; every
+	 * process's count, for the size of each global batch */
+	bool shard;
+	size_t n_loc;
+	int64_t *n_of;            /* (processes) */
 };
+
+/* --shard: the rows of batch bi (of 'batches') of a process that holds n */
+static size_t shard_batch(size_t n, size_t bi, size_t batches, size_t *i0)
+{
+	*i0 = sr_part(bi, n, batches);
+	return sr_part(bi + 1, n, batches) - *i0;
+}
+
+/* --shard: this process's batch sums added to every other's up a tree fixed
+ * by the ranks (the same bits at this process count); the loss travels as
+ * the last float. Returns the loss sum. */
+static double shard_sums(struct sgd_ctx *c, const struct softreg_batch *b)
+{
+	size_t kd1 = c->m->k * c->m->d + c->m->k;
+	double loss = 0;
+	if (b->m)
+		loss = c->ws->kernel->loss_grad(c->m, b, c->grad, c->ws);
+	else
+		memset(c->grad, 0, kd1 * sizeof(float));
+	c->grad[kd1] = (float)loss;
+	sr_dist_sum_tree_f32(c->dist, c->grad, kd1 + 1);
+	return c->grad[kd1];
+}
+
+/* Under MPI the processes agree on stopping every STOP_EVERY batches and at
+ * the end of every epoch: a signal reaches them at different times, and
+ * none may leave the others waiting. */
+#define STOP_EVERY 8
+
+static bool agree_stop(const struct softreg_dist *dist, bool mine, bool check)
+{
+	if (!sr_dist_on(dist))
+		return mine;
+	return check ? sr_dist_any(dist, mine) : false;
+}
 
 /* update [W, b] with the mean gradient g * inv (g is the batch's sum):
  * v = mu v - lr (g inv + l2 W), W += v */
@@ -126,7 +168,7 @@ static enum softreg_result sgd(struct sgd_ctx *c, struct softreg_train_state *st
 	const struct softreg_params *p = c->p;
 	struct softreg_model *m = c->m;
 	size_t k = m->k, d = m->d, n = c->n, B = p->batch < n ? p->batch : n;
-	size_t batches = (n + B - 1) / B;
+	size_t batches = (n + B - 1) / B, nl = c->shard ? c->n_loc : n;
 	uint64_t total = (uint64_t)p->epochs * batches;
 	size_t nval = c->p->validation;
 	double t_start = sr_now();
@@ -135,17 +177,33 @@ static enum softreg_result sgd(struct sgd_ctx *c, struct softreg_train_state *st
 		double t0 = sr_now(), loss_sum = 0;
 		struct softreg_rng rng = st->rng;
 		if (p->shuffle) {
-			for (size_t i = 0; i < n; i++)
+			for (size_t i = 0; i < nl; i++)
 				c->perm[i] = (uint32_t)i;
-			softreg_shuffle(&rng, c->perm, n);
+			if (c->shard) { /* its own stream per process, from one draw of the shared one */
+				struct softreg_rng own;
+				softreg_rng_seed(&own, softreg_rng_next(&rng) ^
+							       0x9e3779b97f4a7c15ull * (uint64_t)(softreg_dist_rank(c->dist) + 1));
+				softreg_shuffle(&own, c->perm, nl);
+			} else {
+				softreg_shuffle(&rng, c->perm, n);
+			}
 		}
 		for (size_t bi = st->batches_done; bi < batches; bi++) {
-			size_t i0 = bi * B, mb = i0 + B <= n ? B : n - i0;
+			size_t i0 = bi * B, mb = i0 + B <= n ? B : n - i0, mall = mb;
+			if (c->shard) {
+				mb = shard_batch(nl, bi, batches, &i0);
+				mall = 0;
+				for (int q = 0; q < softreg_dist_size(c->dist); q++) {
+					size_t q0;
+					mall += shard_batch((size_t)c->n_of[q], bi, batches, &q0);
+				}
+			}
 			struct softreg_batch b = {.src = &c->train->x, .y = c->train->y, .first = i0, .m = mb,
 						  .rows = p->shuffle ? c->perm + i0 : NULL};
 			double lr = lr_at(p, e, st->iterations, total);
-			float inv = 1.0f / (float)mb;
-			float loss = (float)(sr_batch_sums(m, &b, c->ws, c->grad) / (double)mb);
+			float inv = 1.0f / (float)mall;
+			double lsum = c->shard ? shard_sums(c, &b) : sr_batch_sums(m, &b, c->ws, c->grad);
+			float loss = (float)(lsum / (double)mall);
 			bool ok = isfinite(loss) && loss < SR_LOSS_DIVERGED;
 			if (ok)
 				sgd_update(m, st->velocity, c->grad, inv, (float)lr, (float)p->momentum, (float)p->l2);
@@ -162,17 +220,26 @@ static enum softreg_result sgd(struct sgd_ctx *c, struct softreg_train_state *st
 			st->batches_done = (uint32_t)(bi + 1);
 			if (p->on_iter)
 				p->on_iter(st->iterations, e, loss, m, p->user);
+			bool halt = false;
 			if (p->progress) {
 				struct softreg_epoch_info info = {
 					.epoch = e, .epochs = p->epochs, .batch = bi + 1, .batches = batches, .batch_size = B,
 					.train_loss = loss_sum / (double)(bi + 1), .train_accuracy = -1,
 					.test_loss = -1, .test_accuracy = -1, .val_accuracy = -1, .lr = lr,
 					.seconds = sr_now() - t0, .objective = -1, .grad_norm = -1};
-				if (p->progress(&info, p->user))
-					return sr_fail(err, SOFTREG_ERR_INTERRUPTED, "training stopped at epoch %u, batch %zu",
-						       e, bi + 1);
+				halt = p->progress(&info, p->user) != 0;
 			}
-			if (p->stop && *p->stop && (bi + 1 < batches || e < p->epochs))
+			bool more = bi + 1 < batches || e < p->epochs;
+			bool check = (bi + 1) % STOP_EVERY == 0 || bi + 1 == batches;
+			int64_t v[2] = {halt, p->stop && *p->stop && more};
+			if (sr_dist_on(c->dist) && check)
+				sr_dist_sum_i64(c->dist, v, 2);
+			else if (sr_dist_on(c->dist))
+				v[0] = v[1] = 0;
+			if (v[0])
+				return sr_fail(err, SOFTREG_ERR_INTERRUPTED, "training stopped at epoch %u, batch %zu",
+					       e, bi + 1);
+			if (v[1])
 				return sr_fail(err, SOFTREG_ERR_INTERRUPTED, "interrupted at epoch %u, batch %zu", e, bi + 1);
 		}
 		double seconds = sr_now() - t0;
@@ -187,8 +254,8 @@ static enum softreg_result sgd(struct sgd_ctx *c, struct softreg_train_state *st
 			.test_accuracy = -1, .val_accuracy = -1, .lr = lr_at(p, e, st->iterations - 1, total),
 			.seconds = seconds, .objective = -1, .grad_norm = -1, .end_of_epoch = 1};
 		bool last = e == p->epochs;
-		if (c->test && c->test->n && (last || (p->eval_every && e % p->eval_every == 0))) {
-			sr_evaluate_ws(m, c->test, 0, c->test->n, NULL, &info.test_accuracy, &info.test_loss, c->test_ws, NULL);
+		if (c->n_test && (last || (p->eval_every && e % p->eval_every == 0))) {
+			sr_evaluate_ws(m, c->test, 0, c->n_test, NULL, &info.test_accuracy, &info.test_loss, c->test_ws, NULL);
 			rep->test_accuracy = info.test_accuracy;
 			rep->test_loss = info.test_loss;
 		}
@@ -211,14 +278,40 @@ static enum softreg_result sgd(struct sgd_ctx *c, struct softreg_train_state *st
 			}
 		}
 		rep->train_seconds = sr_now() - t_start;
-		if (p->progress && p->progress(&info, p->user))
+		if (agree_stop(c->dist, p->progress && p->progress(&info, p->user), true))
 			return sr_fail(err, SOFTREG_ERR_INTERRUPTED, "training stopped after epoch %u", e);
 		if (stop_early)
 			break;
-		if (p->stop && *p->stop && !last)
+		if (agree_stop(c->dist, p->stop && *p->stop && !last, true))
 			return sr_fail(err, SOFTREG_ERR_INTERRUPTED, "interrupted after epoch %u", e);
 	}
 	return SOFTREG_OK;
+}
+
+/* --shard: F and |grad F| over the rows of every process, for the report (a
+ * process's own data set is one shard); left at -1 when out of memory */
+static void shard_objective(struct sgd_ctx *c, struct softreg_report *rep)
+{
+	const struct softreg_model *m = c->m;
+	size_t kd = m->k * m->d, kd1 = kd + m->k, nx = sr_xsum_words(kd1);
+	float *gc = malloc(kd1 * sizeof(float));
+	double *g = malloc(kd1 * sizeof(double));
+	int64_t *x = nx ? malloc(nx * sizeof(int64_t)) : NULL;
+	int64_t failed = !gc || !g || !x;
+	sr_dist_sum_i64(c->dist, &failed, 1);
+	if (!failed) {
+		double ce = sr_sum_range(m, c->train, 0, c->n, c->eval_ws, gc, x, g) / (double)c->n, reg = 0, norm = 0;
+		for (size_t j = 0; j < kd1; j++) {
+			double w = j < kd ? m->W[j] : 0, gj = g[j] / (double)c->n + c->p->l2 * w;
+			reg += w * w;
+			norm += gj * gj;
+		}
+		rep->objective = ce + 0.5 * c->p->l2 * reg;
+		rep->grad_norm = sqrt(norm);
+	}
+	free(gc);
+	free(g);
+	free(x);
 }
 
 /* a CRC-32 of the training labels and of the start of the features: cheap,
@@ -243,7 +336,7 @@ static uint32_t fingerprint(const struct softreg_dataset *ds, size_t n)
  * shuffling, seed, training rows and data. (A version 1 checkpoint, batch 0,
  * recorded none of these.) */
 static enum softreg_result check_resume(const struct softreg_train_state *st, const struct softreg_params *p,
-					const struct softreg_dataset *train, size_t n, char *err)
+					uint32_t fp, size_t n, char *err)
 {
 	if (st->batch == 0)
 		return SOFTREG_OK;
@@ -260,7 +353,7 @@ static enum softreg_result check_resume(const struct softreg_train_state *st, co
 		return sr_fail(err, SOFTREG_ERR_MISMATCH,
 			       "the checkpoint was made on %llu training rows, not %zu (other data or --validation)",
 			       (unsigned long long)st->n_train, n);
-	if (st->fingerprint != fingerprint(train, n))
+	if (st->fingerprint != fp)
 		return sr_fail(err, SOFTREG_ERR_MISMATCH, "the checkpoint was made on other training data of the same shape");
 	return SOFTREG_OK;
 }
@@ -268,6 +361,14 @@ static enum softreg_result check_resume(const struct softreg_train_state *st, co
 enum softreg_result softreg_train(struct softreg_model *m, const struct softreg_dataset *train,
 				  const struct softreg_dataset *test, const struct softreg_params *p,
 				  struct softreg_train_state *state, struct softreg_report *rep, char *err)
+{
+	return softreg_train_dist(m, train, test, p, NULL, 0, state, rep, err);
+}
+
+enum softreg_result softreg_train_dist(struct softreg_model *m, const struct softreg_dataset *train,
+				       const struct softreg_dataset *test, const struct softreg_params *p,
+				       const struct softreg_dist *dist, int shard_, struct softreg_train_state *state,
+				       struct softreg_report *rep, char *err)
 {
 	struct softreg_report dummy;
 	if (!rep)
@@ -290,13 +391,17 @@ enum softreg_result softreg_train(struct softreg_model *m, const struct softreg_
 		return sr_fail(err, SOFTREG_ERR_PARAM, "the %s kernel does not take %s data (kernels: naive takes every "
 			       "source, blas dense ones, sparse CSR)", kern->name,
 			       softreg_source_name(softreg_kernel_takes(kern, train->x.kind) ? test->x.kind : train->x.kind));
-	if (p->validation >= train->n)
+	size_t n_all = sr_dist_total(dist, train); /* a shard's data set holds only some of them */
+	if (p->validation >= n_all)
 		return sr_fail(err, SOFTREG_ERR_PARAM, "validation (%zu) must be smaller than the %zu training samples",
-			       p->validation, train->n);
+			       p->validation, n_all);
 	if (p->early_stop && !p->validation)
 		return sr_fail(err, SOFTREG_ERR_PARAM, "early stopping needs a validation split");
+	bool shard = shard_ && p->solver == SOFTREG_SOLVER_SGD && sr_dist_on(dist);
+	if (shard && !sr_dist_sharded(dist, train))
+		return sr_fail(err, SOFTREG_ERR_PARAM, "shard: the training set is not a shard (softreg_dist_hold())");
 
-	size_t k = m->k, d = m->d, n = train->n - p->validation;
+	size_t k = m->k, d = m->d, n = n_all - p->validation;
 	struct softreg_train_state *own = NULL;
 	if (!state) {
 		state = own = softreg_train_state_alloc(k, d);
@@ -318,7 +423,13 @@ enum softreg_result softreg_train(struct softreg_model *m, const struct softreg_
 		}
 	}
 	bool fresh = state->epochs_done == 0 && state->batches_done == 0 && state->iterations == 0;
-	r = fresh ? SOFTREG_OK : check_resume(state, p, train, n, err);
+	/* the data's fingerprint: under MPI rank 0's (of its shard), so that
+	 * its checkpoint resumes on every process */
+	size_t row0 = sr_dist_row0(dist, train), mine = n > row0 ? n - row0 : 0;
+	int64_t fpv = fingerprint(train, mine < train->n ? mine : train->n);
+	sr_dist_bcast(dist, &fpv, sizeof(fpv), 0);
+	uint32_t fp = (uint32_t)fpv;
+	r = fresh ? SOFTREG_OK : check_resume(state, p, fp, n, err);
 	if (r) {
 		softreg_train_state_free(own);
 		return r;
@@ -329,7 +440,7 @@ enum softreg_result softreg_train(struct softreg_model *m, const struct softreg_
 		state->n_train = n;
 		state->seed = p->seed;
 		state->shuffle = p->shuffle != 0;
-		state->fingerprint = fingerprint(train, n);
+		state->fingerprint = fp;
 	}
 	if (p->early_stop && !state->best) { /* the best so far: the start (or a version 1 checkpoint's model) */
 		if (!(state->best = malloc((k * d + k) * sizeof(float)))) {
@@ -342,30 +453,41 @@ enum softreg_result softreg_train(struct softreg_model *m, const struct softreg_
 	m->seed = state->seed ? state->seed : p->seed; /* the seed the random state came from */
 
 	if (p->solver == SOFTREG_SOLVER_LBFGS) {
-		r = sr_train_lbfgs(m, train, n, test, p, kern, test_kern, state, rep, err);
+		r = sr_train_lbfgs(m, train, n, test, p, kern, test_kern, dist, state, rep, err);
 	} else {
-		struct sgd_ctx c = {.p = p, .m = m, .train = train, .test = test, .n = n};
-		size_t B = p->batch < n ? p->batch : n;
+		struct sgd_ctx c = {.p = p, .dist = dist, .m = m, .train = train, .test = test, .n = n, .shard = shard,
+				    .n_test = test ? sr_dist_total(dist, test) : 0, .n_loc = mine < train->n ? mine : train->n};
+		size_t B = p->batch < n ? p->batch : n, N = (size_t)softreg_dist_size(dist);
 		c.ws = softreg_workspace_alloc(kern, B, k, d);
 		c.eval_ws = softreg_workspace_alloc(kern, sr_eval_rows(k), k, d);
 		c.test_ws = test && test_kern != kern ? softreg_workspace_alloc(test_kern, sr_eval_rows(k), k, d) : c.eval_ws;
-		c.grad = malloc((k * d + k) * sizeof(float));
-		c.perm = p->shuffle ? malloc(n * sizeof(uint32_t)) : NULL;
-		if (!c.ws || !c.eval_ws || !c.test_ws || !c.grad || (p->shuffle && !c.perm)) {
+		c.grad = malloc((k * d + k + 1) * sizeof(float));
+		c.perm = p->shuffle ? malloc((shard ? c.n_loc + 1 : n) * sizeof(uint32_t)) : NULL;
+		c.n_of = shard ? calloc(N, sizeof(int64_t)) : NULL;
+		if (!c.ws || !c.eval_ws || !c.test_ws || !c.grad || (p->shuffle && !c.perm) || (shard && !c.n_of))
 			r = sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory for training a %zu x %zu model (batch %zu: %zu bytes "
 				    "of workspace, %zu of gradient)", k, d, B, softreg_workspace_bytes(kern, B, k, d),
 				    (k * d + k) * sizeof(float));
-		} else {
+		r = softreg_dist_agree(dist, r, err); /* no process goes on alone */
+		if (r == SOFTREG_OK) {
+			c.ws->dist = shard ? NULL : dist; /* --shard: each process its own batch (shard_sums) */
+			c.eval_ws->dist = c.test_ws->dist = dist;
+			if (shard) {
+				c.n_of[softreg_dist_rank(dist)] = (int64_t)c.n_loc;
+				sr_dist_sum_i64(dist, c.n_of, N);
+			}
 			r = sgd(&c, state, rep, err);
 			if (r == SOFTREG_OK && state->best && state->best_val >= 0) {
 				/* early stopping keeps the best epoch's model */
 				memcpy(m->W, state->best, k * d * sizeof(float));
 				memcpy(m->b, state->best + k * d, k * sizeof(float));
 				if (test)
-					sr_evaluate_ws(m, test, 0, test->n, NULL, &rep->test_accuracy, &rep->test_loss,
+					sr_evaluate_ws(m, test, 0, c.n_test, NULL, &rep->test_accuracy, &rep->test_loss,
 						       c.test_ws, NULL);
 				rep->val_accuracy = state->best_val;
 			}
+			if (r == SOFTREG_OK && shard)
+				shard_objective(&c, rep);
 		}
 		softreg_workspace_free(c.ws);
 		if (c.test_ws != c.eval_ws)
@@ -373,6 +495,7 @@ enum softreg_result softreg_train(struct softreg_model *m, const struct softreg_
 		softreg_workspace_free(c.eval_ws);
 		free(c.grad);
 		free(c.perm);
+		free(c.n_of);
 	}
 	rep->iterations = state->iterations;
 	m->epochs = state->epochs_done;

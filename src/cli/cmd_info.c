@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * cmd_info.c: softreg info: version, BLAS, threads, CPU. */
 #include "cli.h"
+#include "dist_cli.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,8 @@ static const char usage[] =
 	"usage: softreg info [--json]\n"
 	"\n"
 	"Print the version, the BLAS in use (configuration, core, threading model), the thread\n"
-	"count, the CPU and its SIMD features, the kernels, and the OPENBLAS_* environment.\n"
+	"count, the CPU and its SIMD features, the kernels, the OPENBLAS_* environment, and whether\n"
+	"MPI is built in (under mpirun: the process count).\n"
 	"\n";
 
 struct info_opts {
@@ -39,7 +41,8 @@ int cmd_info(int argc, char **argv)
 	const char *coretype = getenv("OPENBLAS_CORETYPE"), *l2 = getenv("OPENBLAS_L2_SIZE");
 	const char *nocpu = getenv("SOFTREG_DISABLE_CPU_FEATURES");
 	const char *note = softreg_blas_core_note();
-	int threads = softreg_set_threads(0);
+	int threads = softreg_set_threads(cli_default_threads());
+	int procs = softreg_dist_size(cli_dist);
 	if (json) {
 		printf("{\"version\": \"%s\", \"git\": ", SOFTREG_VERSION_STRING);
 		json_string(stdout, SOFTREG_GIT);
@@ -60,6 +63,7 @@ int cmd_info(int argc, char **argv)
 		printf(", \"sparse_path\": \"%s\", \"SOFTREG_DISABLE_CPU_FEATURES\": ", softreg_sparse_path());
 		json_string(stdout, nocpu ? nocpu : "");
 		printf(", \"sparse_density\": %g", SOFTREG_SPARSE_DENSITY);
+		printf(", \"mpi\": %s, \"processes\": %d", softreg_mpi_built() ? "true" : "false", procs);
 		printf(", \"kernels\": {");
 		for (size_t i = 0; softreg_kernels[i]; i++) {
 			printf("%s\"%s\": [", i ? ", " : "", softreg_kernels[i]->name);
@@ -81,6 +85,11 @@ int cmd_info(int argc, char **argv)
 		       coretype ? coretype : "(unset)", l2 ? l2 : "(unset)", nocpu ? nocpu : "(unset)");
 		printf("sparse       %s loops; --kernel auto: dense data with at most %g%% nonzeros goes to CSR\n",
 		       softreg_sparse_path(), 100 * SOFTREG_SPARSE_DENSITY);
+		if (softreg_mpi_built())
+			printf("mpi          built in; %d process%s%s\n", procs, procs == 1 ? "" : "es",
+			       procs == 1 ? " (mpirun -np N softreg train ... for more)" : "");
+		else
+			printf("mpi          not built in (-Dmpi=enabled and Open MPI's libopenmpi-dev)\n");
 		for (size_t i = 0; softreg_kernels[i]; i++) {
 			printf("%s %-7s", i ? "            " : "kernels     ", softreg_kernels[i]->name);
 			for (int kind = 0; kind < SOFTREG_SOURCE_KINDS; kind++)

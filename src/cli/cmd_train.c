@@ -2,6 +2,7 @@
  * cmd_train.c: softreg train: parse, load, check, train, save. */
 #include "cli.h"
 #include "data.h"
+#include "dist_cli.h"
 #include "train_out.h"
 
 #include <math.h>
@@ -18,17 +19,24 @@ static const char usage[] =
 	"Classes are the distinct training labels in increasing order; the model keeps their values.\n"
 	"\n"
 	"Exit status: 0 ok, 1 runtime error (bad file, divergence), 2 usage error, 130 interrupted.\n"
+	"\n"
+	"Under mpirun (a build with MPI; see softreg info), 'mpirun -np N softreg train ...' takes the same\n"
+	"options and writes the same model, byte for byte, at any N: L-BFGS's processes each sum their\n"
+	"rows, SGD's share each batch. Only rank 0 prints and writes files. --shard: each process trains\n"
+	"on its own rows only (for data larger than one node): the model is then the same on a rerun\n"
+	"with the same N, but differs from one N to another.\n"
 	"\n";
 
 static const char *const solvers[] = {"sgd", "lbfgs", NULL};
 static const char *const schedules[] = {"const", "step", "cosine", NULL};
 static const char *const presets[] = {"seed", NULL};
+static const char *const mpi_sums[] = {"exact", "tree", NULL};
 
 struct train_opts {
 	struct data_opts data;
 	struct softreg_params p;
-	int solver, schedule, kernel, preset, threads;
-	bool standardize, no_shuffle, json, quiet, seed_preset;
+	int solver, schedule, kernel, preset, threads, mpi_sum;
+	bool standardize, no_shuffle, json, quiet, seed_preset, shard;
 	const char *out, *metrics, *trace, *checkpoint, *resume;
 };
 
@@ -70,7 +78,16 @@ static const struct opt table[] = {
 	{OPT_CHOICE, "--kernel", NULL, "K", O(kernel), 0, 0, false, kernel_choices,
 	 "auto (default: sparse for libsvm data, blas for dense), blas, sparse, or\n"
 	 "                         naive (the per-sample reference; every source)"},
-	{OPT_INT, "--threads", NULL, "T", O(threads), 1, 1024, false, NULL, "threads for OpenMP and OpenBLAS (default: all cores)"},
+	{OPT_INT, "--threads", NULL, "T", O(threads), 1, 1024, false, NULL,
+	 "threads for OpenMP and OpenBLAS (default: all cores; under mpirun, the\n"
+	 "                         cores shared among the node's processes)"},
+	{OPT_CHOICE, "--mpi-sum", NULL, "S", O(mpi_sum), 0, 0, false, mpi_sums,
+	 "under mpirun, how L-BFGS adds the processes' sums: exact (default; the same\n"
+	 "                         model at any -np, 72 bytes a parameter sent) or tree (doubles up a\n"
+	 "                         fixed tree: 8 bytes, the same model on a rerun with the same -np only)"},
+	{OPT_FLAG, "--shard", NULL, NULL, O(shard), 0, 0, false, NULL,
+	 "SGD under mpirun: each process reads and shuffles only its own rows; the\n"
+	 "                         model is the same on a rerun with the same -np, not across -np"},
 	{OPT_U32, "--eval-every", NULL, "N", O(p.eval_every), 0, 1000000, false, NULL,
 	 "test evaluation every N epochs/iterations (default 1; 0: at the end)"},
 	{OPT_SECTION, "output", 0, 0, 0, 0, 0, 0, 0, 0},
@@ -100,6 +117,7 @@ struct ctx {
 	size_t nhistory, history_cap;
 	struct trace tr;
 	bool tracing, ckpt_failed;
+	size_t n_all, n_test; /* rows of the data, of all processes */
 	char ckpt_err[SOFTREG_ERRLEN];
 };
 
@@ -113,7 +131,7 @@ static int on_progress(const struct softreg_epoch_info *info, void *user)
 	progress_epoch(&c->prog, info);
 	if (c->nhistory < c->history_cap)
 		c->history[c->nhistory++] = *info;
-	if (c->checkpoint) {
+	if (c->checkpoint && cli_rank0()) {
 		c->m->epochs = c->state->epochs_done;
 		if (save_model(c->m, c->state, c->checkpoint, c->ckpt_err)) {
 			c->ckpt_failed = true;
@@ -175,9 +193,10 @@ static int check_opts(struct train_opts *o, const struct opt_seen *seen)
 	return why ? usage_error("train", "%s", why) : 0;
 }
 
-/* a new model for 'train' (classes, preprocessing), or the checkpoint's */
-static int make_model(struct train_opts *o, struct softreg_dataset *train, struct softreg_model **m_ret,
-		      struct softreg_train_state **st_ret)
+/* a new model for 'train' (classes, preprocessing), or the checkpoint's;
+ * 'whole' is the whole training set when 'train' is this process's shard */
+static int make_model(struct train_opts *o, struct softreg_dataset *train, const struct softreg_dataset *whole,
+		      struct softreg_model **m_ret, struct softreg_train_state **st_ret)
 {
 	char err[SOFTREG_ERRLEN];
 	static char buf[4096]; /* static: off a small stack */
@@ -202,7 +221,7 @@ static int make_model(struct train_opts *o, struct softreg_dataset *train, struc
 	}
 	int64_t *classes;
 	size_t k;
-	if (softreg_dataset_classes(train, what, &classes, &k, err))
+	if (softreg_dataset_classes(whole, what, &classes, &k, err))
 		return runtime_error("%s", err);
 	int rc = data_map(train, classes, k, what);
 	struct softreg_model *m = rc ? NULL : softreg_model_alloc(k, train->rows, train->cols);
@@ -222,7 +241,7 @@ static int make_model(struct train_opts *o, struct softreg_dataset *train, struc
 		m->scale = 1.0f; /* raw 0-255 pixels */
 	if (o->standardize) {
 		/* statistics of the training rows only: the validation rows stay unseen */
-		struct softreg_dataset fit = softreg_dataset_rows(train, 0, train->n - o->p.validation);
+		struct softreg_dataset fit = softreg_dataset_rows(whole, 0, whole->n - o->p.validation);
 		if (softreg_model_standardize(m, &fit, err))
 			return runtime_error("%s", err);
 	}
@@ -238,7 +257,7 @@ static void print_json(const struct ctx *c, const struct train_opts *o, const st
 	json_string(stdout, data_name(&o->data));
 	printf(", \"format\": \"%s\", \"source\": \"%s\"", data_formats[o->data.format], softreg_source_name(train->x.kind));
 	printf(", \"n_train\": %zu, \"n_test\": %zu, \"validation\": %zu, \"d\": %zu, \"k\": %zu",
-	       train->n - p->validation, test ? test->n : 0, p->validation, m->d, m->k);
+	       c->n_all - p->validation, test ? c->n_test : 0, p->validation, m->d, m->k);
 	printf(", \"solver\": \"%s\", \"preset\": ", solvers[o->solver]);
 	json_string(stdout, o->seed_preset ? "seed" : "");
 	printf(", \"epochs\": %u, \"batch\": %zu, \"lr\": %.9g, \"momentum\": %.9g, \"l2\": %.9g", rep->epochs_run, p->batch,
@@ -250,6 +269,11 @@ static void print_json(const struct ctx *c, const struct train_opts *o, const st
 	json_string(stdout, softreg_blas_corename());
 	printf(", \"load_seconds\": %.6f, \"train_seconds\": %.6f, \"iterations\": %llu", load_s, rep->train_seconds,
 	       (unsigned long long)rep->iterations);
+	double comm_s;
+	uint64_t sent = softreg_dist_sent(cli_dist, &comm_s);
+	printf(", \"processes\": %d, \"shard\": %s, \"mpi_sum\": \"%s\", \"sent_bytes\": %llu, \"comm_seconds\": %.6f",
+	       softreg_dist_size(cli_dist), o->shard ? "true" : "false", mpi_sums[o->mpi_sum], (unsigned long long)sent,
+	       comm_s);
 	printf(", \"test_accuracy\": %.6f, \"test_loss\": %.6f", rep->test_accuracy, rep->test_loss);
 	if (rep->val_accuracy >= 0)
 		printf(", \"val_accuracy\": %.6f", rep->val_accuracy);
@@ -288,6 +312,8 @@ static int interrupted(struct ctx *c, const struct train_opts *o, const char *wh
 {
 	char err[SOFTREG_ERRLEN];
 	int status = 128 + (stop_signal ? (int)stop_signal : SIGINT);
+	if (!cli_rank0()) /* rank 0 writes the files; the others stop with it */
+		return status;
 	if (o->metrics && c->nhistory && metrics_write(o->metrics, c->history, c->nhistory))
 		return EXIT_RUNTIME;
 	if (!c->checkpoint) {
@@ -303,7 +329,7 @@ static int interrupted(struct ctx *c, const struct train_opts *o, const char *wh
 
 /* train, then write what was asked for and print the result */
 static int run(struct train_opts *o, struct ctx *c, struct softreg_dataset *train, struct softreg_dataset *test,
-	       int threads, double load_s)
+	       size_t n_all, int threads, double load_s)
 {
 	struct softreg_params *p = &o->p;
 	char err[SOFTREG_ERRLEN];
@@ -311,8 +337,8 @@ static int run(struct train_opts *o, struct ctx *c, struct softreg_dataset *trai
 	c->history = calloc(p->epochs, sizeof(*c->history));
 	if (!c->history)
 		return runtime_error("out of memory");
-	if (o->trace) {
-		size_t n = train->n - p->validation, B = p->batch < n ? p->batch : n;
+	if (o->trace && cli_rank0()) {
+		size_t n = n_all - p->validation, B = p->batch < n ? p->batch : n;
 		uint64_t total = p->solver == SOFTREG_SOLVER_LBFGS ? p->epochs : (uint64_t)p->epochs * ((n + B - 1) / B);
 		if (trace_init(&c->tr, total, c->m->k, c->m->d))
 			return EXIT_RUNTIME;
@@ -325,7 +351,7 @@ static int run(struct train_opts *o, struct ctx *c, struct softreg_dataset *trai
 	p->user = c;
 	p->stop = &stop_signal;
 	struct softreg_report rep;
-	enum softreg_result r = softreg_train(c->m, train, test, p, c->state, &rep, err);
+	enum softreg_result r = softreg_train_dist(c->m, train, test, p, cli_dist, o->shard, c->state, &rep, err);
 	if (c->ckpt_failed)
 		return runtime_error("%s", c->ckpt_err);
 	if (r == SOFTREG_ERR_INTERRUPTED)
@@ -334,6 +360,8 @@ static int run(struct train_opts *o, struct ctx *c, struct softreg_dataset *trai
 		return runtime_error("%s", err);
 	if (rep.objective < 0)
 		final_objective(c->m, train, p, &rep);
+	if (!cli_rank0())
+		return EXIT_OK;
 	if (o->out && save_model(c->m, NULL, o->out, err))
 		return runtime_error("%s", err);
 	if (o->metrics && metrics_write(o->metrics, c->history, c->nhistory))
@@ -341,16 +369,19 @@ static int run(struct train_opts *o, struct ctx *c, struct softreg_dataset *trai
 	if (o->trace && trace_write(o->trace, &c->tr, c->m))
 		return EXIT_RUNTIME;
 	const char *kname = (p->kernel ? p->kernel : softreg_kernel_auto(train->x.kind))->name;
+	char procs[48] = "";
+	if (softreg_dist_size(cli_dist) > 1)
+		snprintf(procs, sizeof(procs), " x %d processes", softreg_dist_size(cli_dist));
 	if (o->json)
 		print_json(c, o, train, test, &rep, threads, load_s);
 	else if (test)
-		printf("test accuracy %.2f%%  (%u %s%s, train %.3f s, load %.3f s, %d threads, %s kernel)\n",
+		printf("test accuracy %.2f%%  (%u %s%s, train %.3f s, load %.3f s, %d threads%s, %s kernel)\n",
 		       100 * rep.test_accuracy, rep.epochs_run, p->solver == SOFTREG_SOLVER_LBFGS ? "iteration" : "epoch",
-		       rep.epochs_run == 1 ? "" : "s", rep.train_seconds, load_s, threads, kname);
+		       rep.epochs_run == 1 ? "" : "s", rep.train_seconds, load_s, threads, procs, kname);
 	else
-		printf("trained: objective %.6g  (%u %s%s, train %.3f s, load %.3f s, %d threads, %s kernel; no test set)\n",
+		printf("trained: objective %.6g  (%u %s%s, train %.3f s, load %.3f s, %d threads%s, %s kernel; no test set)\n",
 		       rep.objective, rep.epochs_run, p->solver == SOFTREG_SOLVER_LBFGS ? "iteration" : "epoch",
-		       rep.epochs_run == 1 ? "" : "s", rep.train_seconds, load_s, threads, kname);
+		       rep.epochs_run == 1 ? "" : "s", rep.train_seconds, load_s, threads, procs, kname);
 	return EXIT_OK;
 }
 
@@ -369,14 +400,24 @@ int cmd_train(int argc, char **argv)
 	const char *flags[] = {"--out", "--checkpoint", "--metrics", "--trace"};
 	if ((rc = check_outputs("train", outs, flags, 4)))
 		return rc;
+	if (o.shard && o.p.solver != SOFTREG_SOLVER_SGD)
+		return usage_error("train", "--shard applies to the SGD solver (L-BFGS's processes always read their own rows)");
+	softreg_dist_set_sums(cli_dist, o.mpi_sum == 0);
 	catch_stop_signals(true); /* from here on, a signal stops cleanly */
-	int threads = softreg_set_threads(o.threads);
+	int threads = softreg_set_threads(o.threads ? o.threads : cli_default_threads());
 
 	double t0 = cli_now();
-	struct softreg_dataset train, test;
+	/* 'all' holds the data; 'train' and 'test' are this process's rows of
+	 * it when the processes split them (views), else the data itself */
+	struct softreg_dataset all = {0}, all_test = {0}, train, test;
 	bool have_test;
-	if ((rc = data_load_train_test("train", &o.data, &train, &test, &have_test)))
+	struct capture cap;
+	capture_begin(&cap);
+	rc = data_load_train_test("train", &o.data, &train, &test, &have_test);
+	if ((rc = capture_agree(&cap, rc)))
 		return rc;
+	bool split = softreg_dist_size(cli_dist) > 1 && (o.shard || o.p.solver == SOFTREG_SOLVER_LBFGS);
+	size_t n_all = train.n;
 	double load_s = cli_now() - t0;
 	struct ctx c = {0};
 	c.checkpoint = o.checkpoint;
@@ -384,9 +425,26 @@ int cmd_train(int argc, char **argv)
 		rc = usage_error("train", "--validation %zu must be below the %zu training rows", o.p.validation, train.n);
 		goto out;
 	}
-	if ((rc = make_model(&o, &train, &c.m, &c.state)))
-		goto out;
 	char err[SOFTREG_ERRLEN];
+	if (split) {
+		size_t row0, count;
+		all = train, all_test = test;
+		softreg_dist_shard(cli_dist, all.n, all.n - o.p.validation, !o.shard, &row0, &count);
+		train = softreg_dataset_rows(&all, row0, count);
+		enum softreg_result r = softreg_dist_hold(cli_dist, &train, row0, all.n, err);
+		memset(&test, 0, sizeof(test));
+		if (have_test && r == SOFTREG_OK) { /* whole blocks: the evaluation is that of one process */
+			softreg_dist_shard(cli_dist, all_test.n, all_test.n, 1, &row0, &count);
+			test = softreg_dataset_rows(&all_test, row0, count);
+			r = softreg_dist_hold(cli_dist, &test, row0, all_test.n, err);
+		}
+		if (r) {
+			rc = runtime_error("%s", err);
+			goto out;
+		}
+	}
+	if ((rc = make_model(&o, &train, split ? &all : &train, &c.m, &c.state)))
+		goto out;
 	if (softreg_model_check_data(c.m, &train, o.resume ? o.resume : data_name(&o.data), err) ||
 	    (have_test && softreg_model_check_data(c.m, &test, "test data", err))) {
 		rc = runtime_error("%s", err);
@@ -402,7 +460,9 @@ int cmd_train(int argc, char **argv)
 	load_s += cli_now() - t_csr;
 	if ((rc = check_blas_headroom(threads)))
 		goto out;
-	rc = run(&o, &c, &train, have_test ? &test : NULL, threads, load_s);
+	c.n_all = n_all;
+	c.n_test = split ? all_test.n : test.n;
+	rc = run(&o, &c, &train, have_test ? &test : NULL, n_all, threads, load_s);
 out:
 	catch_stop_signals(false);
 	free(c.history);
@@ -411,5 +471,7 @@ out:
 	softreg_train_state_free(c.state);
 	softreg_dataset_free(&train);
 	softreg_dataset_free(&test);
+	softreg_dataset_free(&all);
+	softreg_dataset_free(&all_test);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * main.c: the softreg program: pick the command, hand it argv. */
 #include "cli.h"
+#include "dist_cli.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -75,9 +76,16 @@ int main(int argc, char **argv)
 		printf("softreg %s\n", SOFTREG_VERSION_STRING);
 		return EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(argv[1], cmds[i].name) == 0)
-			return check_stdout(cmds[i].fn(argc - 1, argv + 1));
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[1], cmds[i].name) == 0) {
+			/* under mpirun every process runs the command; rank 0 alone prints */
+			int rc = cli_dist_begin(&argc, &argv);
+			if (rc == 0)
+				rc = check_stdout(cmds[i].fn(argc - 1, argv + 1));
+			cli_dist_end();
+			return rc;
+		}
+	}
 	fprintf(stderr, "softreg: unknown command '%s' (see softreg --help)\n", argv[1]);
 	return EXIT_USAGE;
 }

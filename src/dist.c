@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: MIT
+ * dist.c: the processes of an MPI run (see dist.h): the group, who computes
+ * which rows, exact sums, and the few collectives the solvers need. Built
+ * without MPI, one process: the collectives do nothing. */
+#include "dist.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int softreg_mpi_built(void)
+{
+	return SOFTREG_MPI;
+}
+
+/* whether a launcher started this process as one of several (Open MPI,
+ * MPICH/Hydra, Slurm, PMIx): outside one, MPI is not initialised at all */
+static bool launched(void)
+{
+	static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "SLURM_NTASKS", NULL};
+	for (int i = 0; vars[i]; i++)
+		if (getenv(vars[i]))
+			return true;
+	return false;
+}
+
+struct softreg_dist *softreg_dist_init(int *argc, char ***argv, char *err)
+{
+	struct softreg_dist *d = calloc(1, sizeof(*d));
+	if (!d) {
+		sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	d->size = 1;
+#if SOFTREG_MPI
+	int init = 0;
+	MPI_Initialized(&init);
+	if (!init && !launched())
+		return d;
+	if (!init) {
+		int provided = 0;
+		if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+			free(d);
+			sr_fail(err, SOFTREG_ERR_IO, "MPI could not start");
+			return NULL;
+		}
+		d->started = true;
+	}
+	d->comm = MPI_COMM_WORLD;
+	MPI_Comm_rank(d->comm, &d->rank);
+	MPI_Comm_size(d->comm, &d->size);
+#else
+	(void)argc;
+	(void)argv;
+	(void)launched;
+#endif
+	return d;
+}
+
+void softreg_dist_free(struct softreg_dist *d)
+{
+	if (!d)
+		return;
+#if SOFTREG_MPI
+	if (d->started)
+		MPI_Finalize();
+#endif
+	free(d);
+}
+
+int softreg_dist_rank(const struct softreg_dist *d)
+{
+	return d ? d->rank : 0;
+}
+
+int softreg_dist_size(const struct softreg_dist *d)
+{
+	return d ? d->size : 1;
+}
+
+uint64_t softreg_dist_sent(const struct softreg_dist *d, double *seconds_ret)
+{
+	if (seconds_ret)
+		*seconds_ret = d ? d->comm_s : 0;
+	return d ? d->sent : 0;
+}
+
+/* the counters of a group passed as const: they are not its state */
+static __attribute__((unused)) void count(const struct softreg_dist *d, size_t bytes, double t0)
+{
+	struct softreg_dist *w = (struct softreg_dist *)d;
+	w->sent += bytes;
+	w->comm_s += sr_now() - t0;
+}
+
+void sr_dist_share(const struct softreg_dist *d, size_t n, size_t *lo, size_t *hi)
+{
+	int r = softreg_dist_rank(d), N = softreg_dist_size(d);
+	*lo = sr_part((size_t)r, n, (size_t)N);
+	*hi = sr_part((size_t)r + 1, n, (size_t)N);
+}
+
+/* ---- which rows ---- */
+
+void softreg_dist_shard(const struct softreg_dist *d, size_t n, size_t trained, int align, size_t *row0_ret,
+			size_t *count_ret)
+{
+	size_t lo, hi, r = (size_t)softreg_dist_rank(d), N = (size_t)softreg_dist_size(d);
+	if (trained > n)
+		trained = n;
+	if (align) {
+		size_t nb = (trained + SOFTREG_DIST_BLOCK - 1) / SOFTREG_DIST_BLOCK;
+		lo = sr_part(r, nb, N) * SOFTREG_DIST_BLOCK;
+		hi = sr_part(r + 1, nb, N) * SOFTREG_DIST_BLOCK;
+		lo = lo < trained ? lo : trained;
+		hi = hi < trained ? hi : trained;
+	} else {
+		lo = sr_part(r, trained, N);
+		hi = sr_part(r + 1, trained, N);
+	}
+	if (r + 1 == N) /* the validation rows go to the last process */
+		hi = n;
+	*row0_ret = lo;
+	*count_ret = hi - lo;
+}
+
+enum softreg_result softreg_dist_hold(struct softreg_dist *d, const struct softreg_dataset *ds, size_t row0,
+				      size_t n, char *err)
+{
+	if (!d || !ds || row0 > n || ds->n > n - row0)
+		return sr_fail(err, SOFTREG_ERR_PARAM, "dist_hold: rows %zu..%zu outside %zu", row0,
+			       ds ? row0 + ds->n : row0, n);
+	for (int i = 0; i < SR_DIST_HELD; i++) {
+		if (!d->held[i].ds || d->held[i].ds == ds) {
+			d->held[i].ds = ds;
+			d->held[i].row0 = row0;
+			d->held[i].n = n;
+			return SOFTREG_OK;
+		}
+	}
+	return sr_fail(err, SOFTREG_ERR_PARAM, "dist_hold: more than %d data sets", SR_DIST_HELD);
+}
+
+static int held(const struct softreg_dist *d, const struct softreg_dataset *ds)
+{
+	for (int i = 0; d && i < SR_DIST_HELD; i++)
+		if (d->held[i].ds == ds)
+			return i;
+	return -1;
+}
+
+bool sr_dist_sharded(const struct softreg_dist *d, const struct softreg_dataset *ds)
+{
+	return held(d, ds) >= 0;
+}
+
+size_t sr_dist_row0(const struct softreg_dist *d, const struct softreg_dataset *ds)
+{
+	int i = held(d, ds);
+	return i < 0 ? 0 : d->held[i].row0;
+}
+
+size_t sr_dist_total(const struct softreg_dist *d, const struct softreg_dataset *ds)
+{
+	int i = held(d, ds);
+	return i < 0 ? ds->n : d->held[i].n;
+}
+
+void sr_dist_rows(const struct softreg_dist *d, const struct softreg_dataset *ds, size_t first, size_t count,
+		  size_t bs, size_t *lo, size_t *hi)
+{
+	int i = held(d, ds);
+	if (i < 0) { /* held whole: equal shares of the blocks */
+		size_t nb = (count + bs - 1) / bs, b0, b1;
+		sr_dist_share(d, nb, &b0, &b1);
+		*lo = first + (b0 * bs < count ? b0 * bs : count);
+		*hi = first + (b1 * bs < count ? b1 * bs : count);
+		return;
+	}
+	/* a shard: the rows of the range it holds */
+	size_t r0 = d->held[i].row0, r1 = r0 + ds->n, end = first + count;
+	*lo = first > r0 ? first : r0;
+	*hi = end < r1 ? end : r1;
+	if (*hi < *lo)
+		*hi = *lo;
+}
+
+/* ---- exact sums ----
+ *
+ * A float is m 2^(e - 150) with m < 2^24 (e the biased exponent; e = 0:
+ * m 2^-149), so in units of 2^-149 it is m shifted left by e - 1 (0 when
+ * e = 0): bit positions 0 to 276. Nine 32-bit limbs (288 bits) hold that,
+ * each in an int64 word, so that 2^31 summands add without carrying. A
+ * double likewise in units of 2^-1074: positions 0 to 2098, 67 limbs. */
+
+#define XL 9        /* limbs of a float sum */
+#define XL1 (SR_XSUM1_WORDS - 1)
+#define LIMB ((int64_t)1 << 32)
+
+size_t sr_xsum_words(size_t n)
+{
+	size_t w;
+	return sr_mul(n, XL, &w) && w < SIZE_MAX / 16 ? w + 1 + SR_XSUM1_WORDS : 0;
+}
+
+int64_t *sr_xsum_loss(int64_t *acc, size_t n)
+{
+	return acc + n * XL + 1;
+}
+
+void sr_xsum_clear(int64_t *acc, size_t n)
+{
+	memset(acc, 0, sr_xsum_words(n) * sizeof(int64_t));
+}
+
+void sr_xsum_add(int64_t *restrict acc, const float *restrict x, size_t n)
+{
+	int64_t bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, &x[i], sizeof(u));
+		uint32_t e = u >> 23 & 0xff, m = u & 0x7fffff;
+		bad += e == 0xff;
+		m = e == 0xff ? 0 : e ? m | 0x800000 : m;
+		uint32_t pos = e ? e - 1 : 0;
+		pos = pos > 253 ? 253 : pos;
+		uint64_t v = (uint64_t)m << (pos & 31);
+		int64_t s = u >> 31 ? -1 : 1;
+		int64_t *a = acc + i * XL + (pos >> 5);
+		a[0] += s * (int64_t)(v & 0xffffffffu);
+		a[1] += s * (int64_t)(v >> 32);
+	}
+	acc[n * XL] += bad;
+}
+
+/* carry limbs 0..L-2 into [0, 2^32); the top limb keeps the sign */
+static void normalize(int64_t *a, size_t L)
+{
+	int64_t carry = 0;
+	for (size_t j = 0; j + 1 < L; j++) {
+		int64_t t = a[j] + carry;
+		carry = t >> 32; /* arithmetic: floor(t / 2^32) */
+		a[j] = t - carry * LIMB;
+	}
+	a[L - 1] += carry;
+}
+
+/* the value of the normalised limbs a (L of them, limb j worth 2^(e0 + 32 j))
+ * as a double: from the magnitude, summed from the smallest limb up in long
+ * double, so nothing cancels */
+static double limbs_value(int64_t *a, size_t L, int e0)
+{
+	bool neg = a[L - 1] < 0;
+	if (neg) {
+		for (size_t j = 0; j < L; j++)
+			a[j] = -a[j];
+		normalize(a, L);
+	}
+	long double v = 0;
+	for (size_t j = 0; j < L; j++)
+		if (a[j])
+			v += ldexpl((long double)a[j], e0 + 32 * (int)j);
+	return neg ? -(double)v : (double)v;
+}
+
+void sr_xsum_round(int64_t *acc, size_t n, double *out)
+{
+	bool bad = acc[n * XL] != 0;
+	for (size_t i = 0; i < n; i++) {
+		int64_t *a = acc + i * XL;
+		normalize(a, XL);
+		out[i] = bad ? NAN : limbs_value(a, XL, -149);
+	}
+}
+
+void sr_xsum1_clear(int64_t *acc)
+{
+	memset(acc, 0, SR_XSUM1_WORDS * sizeof(int64_t));
+}
+
+void sr_xsum1_add(int64_t *acc, double x)
+{
+	uint64_t u;
+	memcpy(&u, &x, sizeof(u));
+	uint64_t e = u >> 52 & 0x7ff, m = u & (((uint64_t)1 << 52) - 1);
+	if (e == 0x7ff) {
+		acc[XL1]++;
+		return;
+	}
+	if (e)
+		m |= (uint64_t)1 << 52;
+	uint32_t pos = e ? (uint32_t)e - 1 : 0;
+	unsigned __int128 v = (unsigned __int128)m << (pos & 31);
+	int64_t s = u >> 63 ? -1 : 1;
+	int64_t *a = acc + (pos >> 5);
+	for (int j = 0; j < 3; j++, v >>= 32)
+		a[j] += s * (int64_t)(uint64_t)(v & 0xffffffffu);
+}
+
+void sr_xsum1_pack(int64_t *acc)
+{
+	normalize(acc, XL1);
+}
+
+double sr_xsum1_round(int64_t *acc)
+{
+	if (acc[XL1])
+		return NAN;
+	normalize(acc, XL1);
+	return limbs_value(acc, XL1, -1074);
+}
+
+/* ---- collectives ---- */
+
+void sr_xsum_allreduce(const struct softreg_dist *d, int64_t *acc, size_t n)
+{
+	if (!sr_dist_on(d))
+		return;
+	for (size_t i = 0; i < n; i++)
+		normalize(acc + i * XL, XL); /* limbs < 2^32: N of them add without overflow */
+	sr_xsum1_pack(sr_xsum_loss(acc, n));
+	sr_dist_sum_i64(d, acc, sr_xsum_words(n));
+}
+
+#if SOFTREG_MPI
+/* MPI counts are int: large buffers go in pieces */
+#define MAX_COUNT ((size_t)1 << 30)
+#endif
+
+void sr_dist_sum_i64(const struct softreg_dist *d, int64_t *v, size_t n)
+{
+	if (!sr_dist_on(d))
+		return;
+#if SOFTREG_MPI
+	double t0 = sr_now();
+	for (size_t i = 0; i < n; i += MAX_COUNT) {
+		size_t c = n - i < MAX_COUNT ? n - i : MAX_COUNT;
+		MPI_Allreduce(MPI_IN_PLACE, v + i, (int)c, MPI_INT64_T, MPI_SUM, d->comm);
+	}
+	count(d, n * sizeof(int64_t), t0);
+#else
+	(void)v;
+	(void)n;
+#endif
+}
+
+/* v (n elements of 'size' bytes, MPI type 't') summed up a binomial tree to
+ * rank 0: rank r adds r + 1, r + 2, r + 4, ... (the subtrees below it) in
+ * that order, then sends to r - lowbit(r); then broadcast. The order depends
+ * on the process count alone. */
+#if SOFTREG_MPI
+static void tree_sum(const struct softreg_dist *d, void *v, size_t n, size_t size, MPI_Datatype t)
+{
+	double t0 = sr_now();
+	size_t sent = 0;
+	char *tmp = malloc(n ? n * size : 1);
+	int r = d->rank, N = d->size;
+	for (int step = 1; step < N; step <<= 1) {
+		if (r & step) {
+			for (size_t i = 0; i < n; i += MAX_COUNT)
+				MPI_Send((char *)v + i * size, (int)(n - i < MAX_COUNT ? n - i : MAX_COUNT), t, r - step, 7,
+					 d->comm);
+			sent += n * size;
+			break;
+		}
+		if (r + step < N) {
+			for (size_t i = 0; i < n; i += MAX_COUNT) {
+				size_t c = n - i < MAX_COUNT ? n - i : MAX_COUNT;
+				void *into = tmp ? tmp + i * size : (char *)v + i * size; /* out of memory: the sum is lost */
+				MPI_Recv(into, (int)c, t, r + step, 7, d->comm, MPI_STATUS_IGNORE);
+			}
+			if (tmp && size == sizeof(float))
+				for (size_t i = 0; i < n; i++)
+					((float *)v)[i] += ((const float *)(const void *)tmp)[i];
+			else if (tmp)
+				for (size_t i = 0; i < n; i++)
+					((double *)v)[i] += ((const double *)(const void *)tmp)[i];
+		}
+	}
+	free(tmp);
+	count(d, sent, t0);
+	sr_dist_bcast(d, v, n * size, 0);
+}
+#endif
+
+void sr_dist_sum_tree_f32(const struct softreg_dist *d, float *v, size_t n)
+{
+	if (!sr_dist_on(d))
+		return;
+#if SOFTREG_MPI
+	tree_sum(d, v, n, sizeof(float), MPI_FLOAT);
+#else
+	(void)v;
+	(void)n;
+#endif
+}
+
+void sr_dist_sum_tree_f64(const struct softreg_dist *d, double *v, size_t n)
+{
+	if (!sr_dist_on(d))
+		return;
+#if SOFTREG_MPI
+	tree_sum(d, v, n, sizeof(double), MPI_DOUBLE);
+#else
+	(void)v;
+	(void)n;
+#endif
+}
+
+void softreg_dist_set_sums(struct softreg_dist *d, int exact)
+{
+	if (d)
+		d->tree_sums = !exact;
+}
+
+bool sr_dist_any(const struct softreg_dist *d, bool flag)
+{
+	if (!sr_dist_on(d))
+		return flag;
+#if SOFTREG_MPI
+	double t0 = sr_now();
+	int f = flag, any = 0;
+	MPI_Allreduce(&f, &any, 1, MPI_INT, MPI_LOR, d->comm);
+	count(d, sizeof(int), t0);
+	return any != 0;
+#else
+	return flag;
+#endif
+}
+
+void sr_dist_bcast(const struct softreg_dist *d, void *buf, size_t bytes, int root)
+{
+	if (!sr_dist_on(d))
+		return;
+#if SOFTREG_MPI
+	double t0 = sr_now();
+	for (size_t i = 0; i < bytes; i += MAX_COUNT)
+		MPI_Bcast((char *)buf + i, (int)(bytes - i < MAX_COUNT ? bytes - i : MAX_COUNT), MPI_BYTE, root, d->comm);
+	count(d, d->rank == root ? bytes : 0, t0);
+#else
+	(void)buf;
+	(void)bytes;
+	(void)root;
+#endif
+}
+
+enum softreg_result softreg_dist_agree(const struct softreg_dist *d, enum softreg_result r, char *err)
+{
+	if (!sr_dist_on(d))
+		return r;
+#if SOFTREG_MPI
+	int mine = r ? d->rank : d->size, first = d->size;
+	MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, d->comm);
+	if (first == d->size)
+		return SOFTREG_OK;
+	struct {
+		int r;
+		char msg[SOFTREG_ERRLEN];
+	} m = {0};
+	if (d->rank == first) {
+		m.r = (int)r;
+		snprintf(m.msg, sizeof(m.msg), "rank %d: %s", first, err && *err ? err : softreg_result_name(r));
+	}
+	MPI_Bcast(&m, (int)sizeof(m), MPI_BYTE, first, d->comm);
+	if (err)
+		snprintf(err, SOFTREG_ERRLEN, "%s", m.msg);
+	return (enum softreg_result)m.r;
+#else
+	(void)err;
+	return r;
+#endif
+}
+
+void sr_dist_gather_groups(const struct softreg_dist *d, float *part, size_t stride, size_t len, size_t ng,
+			   double *loss, size_t nc)
+{
+	if (!sr_dist_on(d))
+		return;
+#if SOFTREG_MPI
+	double t0 = sr_now();
+	int N = d->size;
+	int *cnt = malloc(4 * (size_t)N * sizeof(int));
+	if (!cnt) /* cannot happen in practice (a few ints); every process fails alike only here */
+		return;
+	int *dsp = cnt + N, *lcnt = dsp + N, *ldsp = lcnt + N;
+	for (int r = 0; r < N; r++) {
+		size_t g0 = sr_part((size_t)r, ng, (size_t)N), g1 = sr_part((size_t)r + 1, ng, (size_t)N);
+		cnt[r] = (int)(g1 - g0);
+		dsp[r] = (int)g0;
+		size_t c0 = sr_part(g0, nc, ng), c1 = sr_part(g1, nc, ng);
+		lcnt[r] = (int)(c1 - c0);
+		ldsp[r] = (int)c0;
+	}
+	/* one group: 'len' floats, the next 'stride' floats on */
+	MPI_Datatype one, group;
+	MPI_Type_contiguous((int)len, MPI_FLOAT, &one);
+	MPI_Type_create_resized(one, 0, (MPI_Aint)(stride * sizeof(float)), &group);
+	MPI_Type_commit(&group);
+	MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, part, cnt, dsp, group, d->comm);
+	if (loss)
+		MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, loss, lcnt, ldsp, MPI_DOUBLE, d->comm);
+	MPI_Type_free(&group);
+	MPI_Type_free(&one);
+	count(d, (size_t)cnt[d->rank] * len * sizeof(float) + (loss ? (size_t)lcnt[d->rank] * sizeof(double) : 0), t0);
+	free(cnt);
+#else
+	(void)part;
+	(void)stride;
+	(void)len;
+	(void)ng;
+	(void)loss;
+	(void)nc;
+#endif
+}
+
+void sr_dist_gather_rows(const struct softreg_dist *d, float *X, size_t d_cols, const size_t *owner_lo)
+{
+	if (!sr_dist_on(d))
+		return;
+#if SOFTREG_MPI
+	double t0 = sr_now();
+	int N = d->size;
+	int *cnt = malloc(2 * (size_t)N * sizeof(int));
+	if (!cnt)
+		return;
+	MPI_Datatype row;
+	MPI_Type_contiguous((int)d_cols, MPI_FLOAT, &row);
+	MPI_Type_commit(&row);
+	for (int r = 0; r < N; r++) {
+		cnt[r] = (int)(owner_lo[r + 1] - owner_lo[r]);
+		cnt[N + r] = (int)owner_lo[r];
+	}
+	MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, X, cnt, cnt + N, row, d->comm);
+	MPI_Type_free(&row);
+	count(d, (size_t)cnt[d->rank] * d_cols * sizeof(float), t0);
+	free(cnt);
+#else
+	(void)X;
+	(void)d_cols;
+	(void)owner_lo;
+#endif
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# tests/mpi/test_mpi.sh: softreg train under mpirun (README: Scale-out over MPI).
+# Pins down: mpirun -np 2 and -np 3 (oversubscribed) write the same model
+# bytes as one process, for L-BFGS (with and without a validation split) and
+# for SGD at batch 100 and 1000; --shard and --mpi-sum tree write the same
+# bytes on a rerun; a
+# missing file, or a failure on one rank only, ends the run promptly with one
+# "softreg: rank R:" line; SIGTERM to mpirun leaves rank 0's checkpoint.
+# MNIST (data/mnist, or meson's 'mnist' option) adds the same checks at full
+# size. Skipped (77) when softreg is built without MPI or mpirun is missing.
+set -u
+S=${SOFTREG:?SOFTREG is the softreg program}
+"$S" info --json | grep -q '"mpi": true' || { echo "softreg is built without MPI: skipped"; exit 77; }
+command -v mpirun >/dev/null || { echo "no mpirun: skipped"; exit 77; }
+
+# the container runs as root; one machine's shared memory; no pinning on 2 cores
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_btl_vader_single_copy_mechanism=none OMP_NUM_THREADS=1
+# an AddressSanitizer build: Open MPI's own allocations that it never frees
+if ldd "$S" 2>/dev/null | grep -q libasan; then
+	export LSAN_OPTIONS="suppressions=${SOURCE_ROOT:?}/tests/mpi/lsan.supp:print_suppressions=0"
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:fast_unwind_on_malloc=0"
+fi
+M=(mpirun --oversubscribe --bind-to none -q)
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+
+# 20000 training rows: three blocks of L-BFGS's 8192, so the processes share them
+python3 - "$tmp/d" <<'PY' || exit 1
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["SOURCE_ROOT"], "tests", "badinput"))
+import gen
+os.makedirs(sys.argv[1])
+for stem, data in gen.dataset_files(20000, 3000, rows=8, cols=8, k=7).items():
+    with open(os.path.join(sys.argv[1], stem), "wb") as f:
+        f.write(data)
+PY
+
+# same_bytes NAME DATA ARGS...: one process (2 threads), then -np 2 and -np 3
+same_bytes() {
+	local name=$1 data=$2
+	shift 2
+	"$S" train --data "$data" -q --threads 2 --out "$tmp/$name.1.srm" "$@" >/dev/null || { fail "$name: one process"; return; }
+	for np in 2 3; do
+		if ! timeout -k 10 300 "${M[@]}" -np $np "$S" train --data "$data" -q --threads 1 --out "$tmp/$name.$np.srm" "$@" >/dev/null; then
+			fail "$name: -np $np failed"
+		elif cmp -s "$tmp/$name.1.srm" "$tmp/$name.$np.srm"; then
+			ok "$name: -np $np writes the same bytes as one process"
+		else
+			fail "$name: -np $np differs from one process"
+		fi
+	done
+}
+
+same_bytes lbfgs "$tmp/d" --solver lbfgs --l2 1e-3
+same_bytes lbfgs-validation "$tmp/d" --solver lbfgs --l2 1e-3 --validation 1500 --standardize
+same_bytes sgd-100 "$tmp/d" --batch 100 --epochs 2
+same_bytes sgd-1000 "$tmp/d" --batch 1000 --epochs 3 --lr 0.5
+
+# --shard: the same bytes on a rerun at the same -np
+for run in 1 2; do
+	timeout -k 10 300 "${M[@]}" -np 2 "$S" train --data "$tmp/d" -q --threads 1 --shard --epochs 2 \
+		--out "$tmp/shard.$run.srm" >/dev/null || fail "--shard run $run failed"
+done
+[[ -s $tmp/shard.1.srm ]] && cmp -s "$tmp/shard.1.srm" "$tmp/shard.2.srm" && ok "--shard: a rerun at -np 2 writes the same bytes" ||
+	fail "--shard: two runs at -np 2 differ"
+
+# --mpi-sum tree: the same bytes on a rerun at the same -np
+for run in 1 2; do
+	timeout -k 10 300 "${M[@]}" -np 3 "$S" train --data "$tmp/d" -q --threads 1 --solver lbfgs --mpi-sum tree \
+		--out "$tmp/tree.$run.srm" >/dev/null || fail "--mpi-sum tree run $run failed"
+done
+[[ -s $tmp/tree.1.srm ]] && cmp -s "$tmp/tree.1.srm" "$tmp/tree.2.srm" && ok "--mpi-sum tree: a rerun at -np 3 writes the same bytes" ||
+	fail "--mpi-sum tree: two runs at -np 3 differ"
+
+# a missing file: exit 1 within seconds, one "softreg:" line naming the rank
+t0=$(date +%s)
+timeout -k 5 60 "${M[@]}" -np 2 "$S" train --train "$tmp/none" --test "$tmp/none" -q 2>"$tmp/err" >/dev/null
+rc=$?
+t=$(($(date +%s) - t0))
+lines=$(grep -c '^softreg:' "$tmp/err")
+if [[ $rc -ne 0 && $rc -ne 124 && $rc -ne 137 && $t -le 30 && $lines -eq 1 ]] && grep -q '^softreg: rank 0: .*none' "$tmp/err"; then
+	ok "a missing file: exit $rc after ${t}s, one line: $(grep '^softreg:' "$tmp/err")"
+else
+	fail "a missing file: exit $rc after ${t}s, $lines softreg: lines"; cat "$tmp/err"
+fi
+
+# a failure on rank 1 alone (its byte limit is too small for the images)
+timeout -k 5 60 "${M[@]}" -np 1 "$S" train --data "$tmp/d" -q --threads 1 : \
+	-np 1 env SOFTREG_MAX_BYTES=1000 "$S" train --data "$tmp/d" -q --threads 1 2>"$tmp/err" >/dev/null
+rc=$?
+lines=$(grep -c '^softreg:' "$tmp/err")
+if [[ $rc -eq 1 && $lines -eq 1 ]] && grep -q '^softreg: rank 1: ' "$tmp/err"; then
+	ok "a failure on rank 1 only: exit 1, $(grep '^softreg:' "$tmp/err")"
+else
+	fail "a failure on rank 1 only: exit $rc, $lines softreg: lines"; cat "$tmp/err"
+fi
+
+# SIGTERM to mpirun: rank 0 writes the checkpoint, every process exits
+timeout -k 10 120 "${M[@]}" -np 2 "$S" train --data "$tmp/d" -q --threads 1 --batch 10 --epochs 100000 \
+	--checkpoint "$tmp/ck.srm" >/dev/null 2>"$tmp/err" &
+pid=$!
+for _ in $(seq 100); do [[ -s $tmp/ck.srm ]] && break; sleep 0.1; done
+rm -f "$tmp/ck.srm"
+kill -TERM $pid
+t0=$(date +%s)
+wait $pid
+rc=$?
+t=$(($(date +%s) - t0))
+if [[ $rc -ne 124 && $rc -ne 137 && $t -le 30 && -s $tmp/ck.srm ]]; then
+	ok "SIGTERM: exit $rc after ${t}s, rank 0's checkpoint written"
+else
+	fail "SIGTERM: exit $rc after ${t}s, checkpoint $([[ -s $tmp/ck.srm ]] && echo written || echo missing)"
+	cat "$tmp/err"
+fi
+
+# MNIST, when present: L-BFGS (20 iterations) and one SGD epoch
+mnist=${SOFTREG_TEST_DATA:-}
+if [[ -n $mnist && -e $mnist/train-labels-idx1-ubyte.gz || -e $mnist/train-labels-idx1-ubyte ]]; then
+	same_bytes mnist-lbfgs "$mnist" --solver lbfgs --max-iter 20
+	same_bytes mnist-sgd-100 "$mnist" --batch 100 --epochs 1
+else
+	echo "no MNIST at '$mnist': its cases skipped"
+fi
+
+if [[ $fails -ne 0 ]]; then
+	echo "$fails failed"
+	exit 1
+fi
+echo "all passed"
