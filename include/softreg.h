@@ -603,6 +603,9 @@ struct softreg_params {
 	volatile sig_atomic_t *stop; /* when non-NULL and set, stop after the current batch */
 	struct softreg_lbfgs_memory *lbfgs_memory; /* L-BFGS: NULL (default), or a memory carried from one
 						    * call to the next (softreg_lbfgs_memory_alloc()) */
+	int threads_auto; /* SGD: 1 to time the first batches of each epoch on one thread and on all
+			   * (omp_get_max_threads()) and train the rest on the faster; the model is the
+			   * same bits either way. 0 (default): all threads throughout. */
 };
 
 /*

@@ -4,6 +4,7 @@
 #include "dist.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,8 +163,58 @@ static void sgd_update(struct softreg_model *m, float *v, const float *g, float 
 	}
 }
 
+/*
+ * The thread count of an epoch's batches, by measurement (params.threads_auto).
+ * Whether a second thread pays depends on the work per batch (two barriers a
+ * batch against a few tens of microseconds of work at batch 256), on the
+ * kernel, and on what else the machine runs (a core held by another process
+ * makes every barrier wait for it). Every kernel gives the same bits at any
+ * thread count, so the count is free to change from batch to batch: the
+ * first PROBE_BATCHES batches of an epoch alternate one thread and all of
+ * them, and the rest of the epoch runs on the faster (total time, the SGD
+ * update included).
+ */
+#define PROBE_BATCHES 16
+
+struct probe {
+	int hi;         /* all threads */
+	bool on;
+	size_t n;       /* batches timed this epoch */
+	double t[2];    /* their seconds: one thread, all threads */
+	int chosen;
+};
+
+static int probe_threads(struct probe *pr, size_t bi, size_t batches)
+{
+	if (!pr->on)
+		return pr->hi;
+	if (bi == 0 || pr->n == 0) { /* a new epoch (or a resumed one) */
+		pr->n = 0;
+		pr->t[0] = pr->t[1] = 0;
+		pr->chosen = 0;
+	}
+	if (batches < 4 * PROBE_BATCHES)
+		return pr->hi;
+	if (pr->n < PROBE_BATCHES)
+		return pr->n % 2 ? 1 : pr->hi;
+	if (!pr->chosen)
+		pr->chosen = pr->t[0] < pr->t[1] ? 1 : pr->hi;
+	return pr->chosen;
+}
+
+static void probe_record(struct probe *pr, int threads, double seconds)
+{
+	if (pr->on && pr->n < PROBE_BATCHES) {
+		pr->t[threads == pr->hi ? 1 : 0] += seconds;
+		pr->n++;
+	}
+}
+
 static enum softreg_result sgd(struct sgd_ctx *c, struct softreg_train_state *st, struct softreg_report *rep,
-			       char *err)
+			       char *err);
+
+static enum softreg_result sgd_epochs(struct sgd_ctx *c, struct softreg_train_state *st,
+				      struct softreg_report *rep, struct probe *pr, char *err)
 {
 	const struct softreg_params *p = c->p;
 	struct softreg_model *m = c->m;
@@ -202,11 +253,16 @@ static enum softreg_result sgd(struct sgd_ctx *c, struct softreg_train_state *st
 						  .rows = p->shuffle ? c->perm + i0 : NULL};
 			double lr = lr_at(p, e, st->iterations, total);
 			float inv = 1.0f / (float)mall;
+			int threads = probe_threads(pr, bi, batches);
+			if (pr->on)
+				omp_set_num_threads(threads);
+			double tb = sr_now();
 			double lsum = c->shard ? shard_sums(c, &b) : sr_batch_sums(m, &b, c->ws, c->grad);
 			float loss = (float)(lsum / (double)mall);
 			bool ok = isfinite(loss) && loss < SR_LOSS_DIVERGED;
 			if (ok)
 				sgd_update(m, st->velocity, c->grad, inv, (float)lr, (float)p->momentum, (float)p->l2);
+			probe_record(pr, threads, sr_now() - tb);
 			if (!ok || !finite_all(m->W, k * d) || !finite_all(m->b, k)) {
 				rep->diverged_epoch = e;
 				rep->diverged_batch = bi + 1;
@@ -502,5 +558,15 @@ enum softreg_result softreg_train_dist(struct softreg_model *m, const struct sof
 	if (r == SOFTREG_OK && test)
 		m->test_accuracy = rep->test_accuracy;
 	softreg_train_state_free(own);
+	return r;
+}
+
+static enum softreg_result sgd(struct sgd_ctx *c, struct softreg_train_state *st, struct softreg_report *rep,
+			       char *err)
+{
+	struct probe pr = {.hi = omp_get_max_threads()};
+	pr.on = c->p->threads_auto && pr.hi > 1 && !c->shard;
+	enum softreg_result r = sgd_epochs(c, st, rep, &pr, err);
+	omp_set_num_threads(pr.hi);
 	return r;
 }

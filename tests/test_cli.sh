@@ -88,6 +88,17 @@ assert W.shape == (10, 28, 28) and W.dtype == np.float32, (W.shape, W.dtype)
 assert np.allclose(W.reshape(10, -1), C[:, 2:], rtol=1e-6, atol=0) and np.any(W != 0)
 PY
 
+# the default thread count (SGD: 1 or all, chosen from each epoch's first batches) and the
+# explicit ones give the same model bytes, on the sparse kernel (MNIST's default) and blas
+for k in sparse blas; do
+	for t in "" "--threads 1" "--threads 2" "--threads 3"; do
+		# shellcheck disable=SC2086
+		"$SOFTREG" train --data "$DATA" --epochs 1 --batch 256 --kernel $k $t --quiet --out "$tmp/t$k${t// /}.srm"
+	done
+	check "$k: default threads == --threads 1 == 2 == 3, bitwise" bash -c "cmp '$tmp/t$k.srm' '$tmp/t$k--threads1.srm' &&
+		cmp '$tmp/t$k.srm' '$tmp/t$k--threads2.srm' && cmp '$tmp/t$k.srm' '$tmp/t$k--threads3.srm'"
+done
+
 # info names the BLAS, its core and the threads
 check "info" bash -c "'$SOFTREG' info | grep -q '^blas core' && '$SOFTREG' info --json | '$PY' -c 'import json,sys; j=json.load(sys.stdin); assert j[\"blas_parallel\"]==\"openmp\" and j[\"threads\"]>=1'"
 

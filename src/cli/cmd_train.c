@@ -76,11 +76,14 @@ static const struct opt table[] = {
 	 "                         best model (needs --validation)"},
 	{OPT_SECTION, "compute", 0, 0, 0, 0, 0, 0, 0, 0},
 	{OPT_CHOICE, "--kernel", NULL, "K", O(kernel), 0, 0, false, kernel_choices,
-	 "auto (default: sparse for libsvm data, blas for dense), blas, sparse, or\n"
+	 "auto (default: sparse for libsvm data and for dense data with at most\n"
+	 "                         35% nonzeros, made CSR at load; else blas), blas, sparse, or\n"
 	 "                         naive (the per-sample reference; every source)"},
 	{OPT_INT, "--threads", NULL, "T", O(threads), 1, 1024, false, NULL,
 	 "threads for OpenMP and OpenBLAS (default: all cores; under mpirun, the\n"
-	 "                         cores shared among the node's processes)"},
+	 "                         cores shared among the node's processes; SGD then times\n"
+	 "                         each epoch's first batches on 1 thread and on all, and\n"
+	 "                         runs the rest on the faster: the same model either way)"},
 	{OPT_CHOICE, "--mpi-sum", NULL, "S", O(mpi_sum), 0, 0, false, mpi_sums,
 	 "under mpirun, how L-BFGS adds the processes' sums: exact (default; the same\n"
 	 "                         model at any -np, 72 bytes a parameter sent) or tree (doubles up a\n"
@@ -405,6 +408,7 @@ int cmd_train(int argc, char **argv)
 	softreg_dist_set_sums(cli_dist, o.mpi_sum == 0);
 	catch_stop_signals(true); /* from here on, a signal stops cleanly */
 	int threads = softreg_set_threads(o.threads ? o.threads : cli_default_threads());
+	o.p.threads_auto = !o.threads; /* SGD: one thread or all, whichever each epoch's first batches find faster */
 
 	double t0 = cli_now();
 	/* 'all' holds the data; 'train' and 'test' are this process's rows of

@@ -33,7 +33,7 @@ int main(void)
 	F(softreg_params, shuffle); F(softreg_params, history); F(softreg_params, tol); F(softreg_params, validation);
 	F(softreg_params, early_stop); F(softreg_params, eval_every); F(softreg_params, eval_train);
 	F(softreg_params, kernel); F(softreg_params, progress); F(softreg_params, on_iter); F(softreg_params, user);
-	F(softreg_params, stop); F(softreg_params, lbfgs_memory);
+	F(softreg_params, stop); F(softreg_params, lbfgs_memory); F(softreg_params, threads_auto);
 
 	S(softreg_epoch_info);
 	F(softreg_epoch_info, epoch); F(softreg_epoch_info, epochs); F(softreg_epoch_info, batch);

@@ -167,6 +167,7 @@ class Params(ctypes.Structure):
         ("user", ctypes.c_void_p),
         ("stop", ctypes.POINTER(c_sig_atomic_t)),
         ("lbfgs_memory", ctypes.c_void_p),  # struct softreg_lbfgs_memory * (softreg sweep's warm starts)
+        ("threads_auto", ctypes.c_int),
     ]
 
 
