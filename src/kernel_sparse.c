@@ -72,8 +72,13 @@ static inline float *zrow(const struct op *o, size_t i, size_t blk)
 /* block blk's bias gradient: blocks a cache line apart, as threads write them */
 #define GB_STRIDE 16
 
+/* Prefetch the nonzeros of row i, and the offsets of row i + AHEAD: rows come
+ * shuffled, so computing the address of a row's nonzeros is itself a miss
+ * (on indptr) unless its offsets were fetched a while before. */
 static void prefetch_row(const struct op *o, size_t i)
 {
+	if (i + AHEAD < o->m)
+		__builtin_prefetch(o->indptr + sr_row(o->b, i + AHEAD));
 	if (i >= o->m)
 		return;
 	size_t row = sr_row(o->b, i);

@@ -28,14 +28,16 @@ static const char usage[] =
 /* OpenMP's threads spin at barriers by default (libgomp: 300000 rounds).
  * When another process holds a core, a spinning thread waits a whole
  * scheduler tick for its partner at every batch: the default training then
- * took 9.7 s instead of 0.08 s here. Sleeping at once ("passive") cost a
- * futex wake-up at every barrier, so two threads ran slower than one. So the
- * threads spin a little (SPINCOUNT rounds, about SPIN_US microseconds: the
- * gaps between a batch's barriers), then sleep: on an idle machine a barrier
- * costs what it costs spinning, on a busy one at most SPIN_US. libgomp reads
- * its settings once, at load, hence the re-exec. Setting OMP_WAIT_POLICY or
+ * took 9.7 s instead of 0.08 s here. Sleeping at once ("passive") costs a
+ * futex wake-up at every barrier, which at batch 256 made two threads slower
+ * than one. So the threads spin SPINCOUNT rounds of a pause instruction
+ * (tens of microseconds: a batch's gap between barriers), then sleep: a
+ * barrier of an idle machine costs what spinning costs, one of a busy machine
+ * at most the spin. SGD also times one thread against all on the first
+ * batches of each epoch and keeps the faster (train.c). libgomp reads its
+ * settings once, at load, hence the re-exec. Setting OMP_WAIT_POLICY or
  * GOMP_SPINCOUNT keeps the user's choice. */
-#define SPINCOUNT "20000"
+#define SPINCOUNT "1000"
 static void bounded_spin_waits(char **argv)
 {
 	if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT"))
