@@ -87,12 +87,13 @@ struct shape {
 	double elem;             /* bytes of a dense feature: 1, 2 or 4 */
 	bool csr;
 	double nnz_batch, nnz_all; /* CSR: nonzeros of the batch's rows, of every row */
+	double nnz_bytes;          /* CSR: bytes a nonzero */
 };
 
 /* bytes of CSR that 'rows' rows of 'nnz' nonzeros read: offsets, indices and values */
-static double csr_bytes(double rows, double nnz)
+static double csr_bytes(const struct shape *s, double rows, double nnz)
 {
-	return 8 * (rows + 1) + 8 * nnz;
+	return 8 * (rows + 1) + s->nnz_bytes * nnz;
 }
 
 /*
@@ -127,7 +128,7 @@ static double scatters_of(enum op op, const struct shape *s)
 static void work_of(enum op op, const struct shape *s, double *flops, double *bytes)
 {
 	double M = (double)s->m, K = (double)s->k, D = (double)s->d, P = K * D + K; /* parameters */
-	double nz = s->nnz_batch, feat = s->csr ? csr_bytes(M, nz) : s->elem * M * D;
+	double nz = s->nnz_batch, feat = s->csr ? csr_bytes(s, M, nz) : s->elem * M * D;
 	double logits = s->csr ? 2 * nz * K + M * K : 2 * M * K * D + M * K, softmax = 5 * M * K;
 	switch (op) {
 	case OP_GATHER:
@@ -160,7 +161,7 @@ static void work_of(enum op op, const struct shape *s, double *flops, double *by
 		struct shape one = *s;
 		if (s->csr) {
 			*flops = 4 * s->nnz_all * K + (double)(full + (rest > 0)) * 4 * P;
-			*bytes = csr_bytes(N, s->nnz_all) + 4 * N;
+			*bytes = csr_bytes(s, N, s->nnz_all) + 4 * N;
 			return;
 		}
 		work_of(OP_LOSS_GRAD, &one, &f, &b);
@@ -326,7 +327,8 @@ int time_case(const struct bench_opts *o, const struct bench_data *data, struct 
 	static const double elem[BENCH_SOURCES] = {1, 4, 2, 0};
 	bool csr = c->source == SOFTREG_SOURCE_CSR;
 	struct shape s = {.m = c->batch, .n = ds->n, .k = data->k, .d = ds->d, .elem = elem[c->source], .csr = csr,
-			  .nnz_batch = csr ? batch_nnz(data, c->batch) : 0, .nnz_all = csr ? (double)data->nnz : 0};
+			  .nnz_batch = csr ? batch_nnz(data, c->batch) : 0, .nnz_all = csr ? (double)data->nnz : 0,
+			  .nnz_bytes = data->nnz_bytes};
 	work_of(c->op, &s, &c->flops, &c->bytes);
 	c->scatters = scatters_of(c->op, &s);
 out:

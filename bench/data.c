@@ -244,9 +244,26 @@ static int make_csr(struct bench_data *d, const float *x, char *err)
 				values[p++] = x[i * dim + j];
 			}
 	d->nnz = nnz;
+	d->nnz_bytes = 8;
 	set_view(d, (struct softreg_source){.kind = SOFTREG_SOURCE_CSR, .n = n, .d = dim, .indptr = indptr,
 					    .indices = indices, .values = values},
 		 (n + 1) * sizeof(uint64_t) + nnz * (sizeof(uint32_t) + sizeof(float)));
+	return BENCH_OK;
+}
+
+/* uint8 rows: the CSR that `softreg train` makes of them (softreg_dataset_sparsify:
+ * the raw bytes, scaled by the model, with the compact copy) */
+static int sparsify_u8(struct bench_data *d, char *err)
+{
+	struct softreg_dataset v = softreg_dataset_rows(&d->base, 0, d->base.n);
+	if (softreg_dataset_sparsify(&v, err))
+		return BENCH_FAIL;
+	for (size_t i = 0; i < sizeof(v.mem_) / sizeof(v.mem_[0]); i++)
+		if (v.mem_[i] && !own(d, v.mem_[i]))
+			return nomem(err, "the CSR rows");
+	d->nnz = v.x.indptr[v.n];
+	d->nnz_bytes = v.x.values8 ? 3 : 8;
+	set_view(d, v.x, (v.n + 1) * sizeof(uint64_t) + d->nnz * (size_t)d->nnz_bytes);
 	return BENCH_OK;
 }
 
@@ -267,7 +284,9 @@ static int make_views(const struct bench_opts *o, struct bench_data *d, char *er
 	}
 	if (f16 && make_f16(d, x, err))
 		return BENCH_FAIL;
-	if (csr && make_csr(d, x, err))
+	if (csr && b->x.kind == SOFTREG_SOURCE_U8 && sparsify_u8(d, err))
+		return BENCH_FAIL;
+	if (csr && b->x.kind != SOFTREG_SOURCE_U8 && make_csr(d, x, err))
 		return BENCH_FAIL;
 	for (int s = 0; s < BENCH_SOURCES; s++) /* only the selected ones are used */
 		d->have[s] = d->have[s] && o->source_on[s];

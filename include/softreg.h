@@ -486,17 +486,21 @@ SOFTREG_API int softreg_kernel_takes(const struct softreg_kernel *k, enum softre
 SOFTREG_API const struct softreg_kernel *softreg_kernel_auto(enum softreg_source_kind kind);
 
 /* The densest training set (fraction of nonzero features) that --kernel auto
- * turns into CSR for the sparse kernel, by batch size: from softreg-bench's
- * epochs of both kernels (README, "Choosing the kernel"). */
+ * turns into CSR for the sparse kernel, and the smallest SGD batch it does it
+ * for (below, the sparse kernel's per-call copies of W and dW cost more than
+ * the nonzeros save): from softreg-bench's epochs of both kernels (README,
+ * "Choosing the kernel"). */
 #define SOFTREG_SPARSE_DENSITY 0.35
+#define SOFTREG_SPARSE_MIN_BATCH 32
 
 /*
  * softreg_kernel_choose() - the kernel --kernel auto trains 'src' with, for
  * model 'm' (its preprocessing set) and SGD batches of 'batch' rows (0 for
  * L-BFGS's full batches): sparse for CSR; for dense sources, sparse when at
- * most SOFTREG_SPARSE_DENSITY of the features are nonzero and the model does
- * not centre them (the caller then makes the CSR: softreg_dataset_sparsify()),
- * else blas. '*density' (may be NULL) gets the density it measured.
+ * most SOFTREG_SPARSE_DENSITY of the features are nonzero, the batches have
+ * at least SOFTREG_SPARSE_MIN_BATCH rows and the model does not centre the
+ * features (the caller then makes the CSR: softreg_dataset_sparsify()), else
+ * blas. '*density' (may be NULL) gets the density it measured.
  */
 SOFTREG_API const struct softreg_kernel *softreg_kernel_choose(const struct softreg_source *src,
 							       const struct softreg_model *m, size_t batch,

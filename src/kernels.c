@@ -35,10 +35,10 @@ const struct softreg_kernel *softreg_kernel_choose(const struct softreg_source *
 	double rho = softreg_source_density(src);
 	if (density)
 		*density = rho;
-	(void)batch;
 	if (src->kind == SOFTREG_SOURCE_CSR)
 		return &softreg_kernel_sparse;
-	return rho <= SOFTREG_SPARSE_DENSITY && !sr_model_centres(m) ? &softreg_kernel_sparse : &softreg_kernel_blas;
+	bool sparse = rho <= SOFTREG_SPARSE_DENSITY && (batch == 0 || batch >= SOFTREG_SPARSE_MIN_BATCH);
+	return sparse && !sr_model_centres(m) ? &softreg_kernel_sparse : &softreg_kernel_blas;
 }
 
 /* ---- workspaces ---- */

@@ -62,7 +62,7 @@ int cmd_info(int argc, char **argv)
 		json_string(stdout, note ? note : "");
 		printf(", \"sparse_path\": \"%s\", \"SOFTREG_DISABLE_CPU_FEATURES\": ", softreg_sparse_path());
 		json_string(stdout, nocpu ? nocpu : "");
-		printf(", \"sparse_density\": %g", SOFTREG_SPARSE_DENSITY);
+		printf(", \"sparse_density\": %g, \"sparse_min_batch\": %d", SOFTREG_SPARSE_DENSITY, SOFTREG_SPARSE_MIN_BATCH);
 		printf(", \"mpi\": %s, \"processes\": %d", softreg_mpi_built() ? "true" : "false", procs);
 		printf(", \"kernels\": {");
 		for (size_t i = 0; softreg_kernels[i]; i++) {
@@ -83,8 +83,8 @@ int cmd_info(int argc, char **argv)
 		printf("simd         %s\n", feat);
 		printf("env          OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s SOFTREG_DISABLE_CPU_FEATURES=%s\n",
 		       coretype ? coretype : "(unset)", l2 ? l2 : "(unset)", nocpu ? nocpu : "(unset)");
-		printf("sparse       %s loops; --kernel auto: dense data with at most %g%% nonzeros goes to CSR\n",
-		       softreg_sparse_path(), 100 * SOFTREG_SPARSE_DENSITY);
+		printf("sparse       %s loops; --kernel auto: dense data with at most %g%% nonzeros goes to CSR "
+		       "(batches >= %d)\n", softreg_sparse_path(), 100 * SOFTREG_SPARSE_DENSITY, SOFTREG_SPARSE_MIN_BATCH);
 		if (softreg_mpi_built())
 			printf("mpi          built in; %d process%s%s\n", procs, procs == 1 ? "" : "es",
 			       procs == 1 ? " (mpirun -np N softreg train ... for more)" : "");
