@@ -97,8 +97,10 @@ bool sr_rows_in_place(const struct softreg_model *m, const struct softreg_batch 
 size_t sr_blas_nchunks(size_t m, size_t k, size_t d);
 size_t sr_blas_ngroups(size_t m, size_t k, size_t d);
 size_t sr_sparse_nchunks(size_t m);
-/* the sparse kernel's blocks of 8 classes for k classes */
+/* the sparse kernel's blocks of 8 classes for k classes, and its partial
+ * gradients at most */
 size_t sr_sparse_blocks(size_t k);
+size_t sr_sparse_groups_max(size_t k);
 /* the blas kernel's per-thread X buffer and per-group partial, in floats
  * (0 when they overflow) */
 size_t sr_blas_x_stride(size_t k, size_t d);

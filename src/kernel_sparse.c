@@ -398,12 +398,11 @@ static double softmax_row(const struct op *o, size_t i, size_t k, bool grad, flo
 }
 
 /* rows [i0, i1) of chunk c, every block, one pass: the logits, the softmax
- * (loss into ws->loss[c]) and, with 'grad', G = S - Y and its scatter, while
- * the row's nonzeros are in L1 (one thread) */
+ * (loss into ws->loss[c]) and, with 'grad', G = S - Y and its scatter into
+ * o->Gt, while the row's nonzeros are in L1 */
 static void fused_chunk(const struct path *path, const struct op *o, struct softreg_workspace *ws, size_t c,
-			size_t nb, size_t k, bool grad)
+			size_t nb, size_t k, bool grad, float *zp)
 {
-	float *zp = ws->ztmp;
 	size_t i0 = c * SR_CHUNK, i1 = i0 + SR_CHUNK < o->m ? i0 + SR_CHUNK : o->m;
 	double loss = 0;
 	for (size_t i = i0; i < i1; i++) {
@@ -427,7 +426,113 @@ static void softmax_chunk(const struct op *o, struct softreg_workspace *ws, size
 	ws->loss[c] = loss;
 }
 
-// X (m, d) sparse, W (k, d), b (k), grad_sum (k*d + k); G = S - Y overwrites Z (m, kp)
+/* Wt rows [j0, j1) of every block (the layout of a thread that has them
+ * all: rows of kp floats), for threads that split the rows */
+static void load_rows(const struct softreg_model *m, struct softreg_workspace *ws, size_t j0, size_t j1)
+{
+	size_t k = m->k, d = m->d, kp = sr_sparse_blocks(k) * LANES;
+	const float *is = fscales(m);
+	for (size_t j = j0; j < j1; j++) {
+		float s = is ? is[j] : m->scale, *o = ws->Wt + j * kp;
+		for (size_t c = 0; c < k; c++)
+			o[c] = m->W[c * d + j] * s;
+		for (size_t c = k; c < kp; c++)
+			o[c] = 0.0f;
+	}
+}
+
+static void load_bias(const struct softreg_model *m, struct softreg_workspace *ws)
+{
+	size_t k = m->k, kp = sr_sparse_blocks(k) * LANES;
+	for (size_t c = 0; c < kp; c++)
+		ws->bk[c] = c < k ? m->b[c] : 0.0f;
+}
+
+/*
+ * Row groups, for k <= 16 (ROWGROUP_BLOCKS blocks): with so few classes a
+ * thread's share of the classes is one block of 8, and both threads would
+ * stream every row for it. Instead the chunks of the batch are cut into
+ * groups, by the batch size alone (a group per GROUP_ROWS rows, at most
+ * MAX_GROUPS); each group's rows go through in one pass (logits, softmax,
+ * scatter) into its own partial gradient, and the partials are added in
+ * group order, each thread adding those of its features. Any thread count
+ * gives the same bits; one thread does the groups one after another.
+ */
+#define ROWGROUP_BLOCKS 2
+#define GROUP_ROWS 128
+#define MAX_GROUPS 4
+
+size_t sr_sparse_groups_max(size_t k)
+{
+	return sr_sparse_blocks(k) <= ROWGROUP_BLOCKS ? MAX_GROUPS : 1;
+}
+
+static size_t ngroups(size_t m, size_t nc, size_t nb)
+{
+	if (nb > ROWGROUP_BLOCKS)
+		return 1;
+	size_t g = m / GROUP_ROWS;
+	g = g < 1 ? 1 : g > MAX_GROUPS ? MAX_GROUPS : g;
+	return g < nc ? g : nc;
+}
+
+static double rowgroup_loss_grad(const struct softreg_model *m, const struct softreg_batch *b, float *grad_sum,
+				 struct softreg_workspace *ws, const struct path *path)
+{
+	size_t k = m->k, d = m->d, nb = sr_sparse_blocks(k), kp = nb * LANES, nc = nchunks(b->m);
+	size_t G = ngroups(b->m, nc, nb), gt_size = d * kp, gb_size = nb * GB_STRIDE;
+	struct op o = op_of(m, b, ws, path);
+	bool grad = grad_sum != NULL;
+	load_bias(m, ws);
+#pragma omp parallel num_threads(team(ws, G))
+	{
+		size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+		size_t j0 = sr_part(t, d, nt), j1 = sr_part(t + 1, d, nt);
+		load_rows(m, ws, j0, j1);
+		for (size_t g = sr_part(t, G, nt); grad && g < sr_part(t + 1, G, nt); g++) {
+			memset(ws->Gt + g * gt_size, 0, gt_size * sizeof(float));
+			memset(ws->gb + g * gb_size, 0, gb_size * sizeof(float));
+		}
+		if (nt > 1) {
+#pragma omp barrier
+		}
+		for (size_t g = sr_part(t, G, nt); g < sr_part(t + 1, G, nt); g++) {
+			struct op og = o;
+			og.Gt = ws->Gt + g * gt_size;
+			og.gb = ws->gb + g * gb_size;
+			for (size_t c = sr_part(g, nc, G); c < sr_part(g + 1, nc, G); c++)
+				fused_chunk(path, &og, ws, c, nb, k, grad, ws->ztmp + t * kp);
+		}
+		if (grad) {
+			if (nt > 1) {
+#pragma omp barrier
+			}
+			const float *is = fscales(m);
+			for (size_t j = j0; j < j1; j++) {
+				float s = is ? is[j] : m->scale, acc[ROWGROUP_BLOCKS * LANES];
+				memcpy(acc, ws->Gt + j * kp, kp * sizeof(float));
+				for (size_t g = 1; g < G; g++)
+					for (size_t c = 0; c < kp; c++)
+						acc[c] += ws->Gt[g * gt_size + j * kp + c];
+				for (size_t c = 0; c < k; c++)
+					grad_sum[c * d + j] = acc[c] * s;
+			}
+			if (t == 0)
+				for (size_t c = 0; c < k; c++) {
+					float acc = 0;
+					for (size_t g = 0; g < G; g++)
+						acc += ws->gb[g * gb_size + c / LANES * GB_STRIDE + c % LANES];
+					grad_sum[k * d + c] = acc;
+				}
+		}
+	}
+	double total = 0;
+	for (size_t c = 0; c < nc; c++)
+		total += ws->loss[c];
+	return total;
+}
+
+// X (m, d) sparse, W (k, d), b (k), grad_sum (k*d + k); G = S - Y overwrites Z (blocks, m, 8)
 static double sparse_loss_grad(const struct softreg_model *m, const struct softreg_batch *b, float *grad_sum,
 			       struct softreg_workspace *ws)
 {
@@ -438,10 +543,13 @@ static double sparse_loss_grad(const struct softreg_model *m, const struct softr
 		return 0;
 	}
 	const struct path *path = best_path();
+	if (nb <= ROWGROUP_BLOCKS)
+		return rowgroup_loss_grad(m, b, grad_sum, ws, path);
+	/* more classes: split between the threads by blocks of 8; padded
+	 * classes have logits 0 (their Wt and bk are 0), are left out of the
+	 * softmax, so their G is 0 */
 	struct op o = op_of(m, b, ws, path);
 	bool grad = grad_sum != NULL;
-	/* padded classes: logits 0 (their Wt and bk are 0), never in the
-	 * softmax, so G 0 */
 #pragma omp parallel num_threads(team(ws, nb))
 	{
 		size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
@@ -453,7 +561,7 @@ static double sparse_loss_grad(const struct softreg_model *m, const struct softr
 		}
 		if (nt == 1) {
 			for (size_t c = 0; c < nc; c++)
-				fused_chunk(path, &o, ws, c, nb, k, grad);
+				fused_chunk(path, &o, ws, c, nb, k, grad, ws->ztmp);
 		} else {
 			for (size_t i = 0; i < b->m; i++) {
 				prefetch_row(&o, i + AHEAD);
@@ -477,35 +585,36 @@ static double sparse_loss_grad(const struct softreg_model *m, const struct softr
 	return total;
 }
 
-// X (m, d) sparse, W (k, d), b (k), Z (m, k)
+// X (m, d) sparse, W (k, d), b (k), Z (m, k): the rows split between threads
 static void sparse_logits(const struct softreg_model *m, const struct softreg_batch *b, float *Z,
 			  struct softreg_workspace *ws)
 {
-	size_t k = m->k, nb = sr_sparse_blocks(k);
+	size_t k = m->k, d = m->d, nb = sr_sparse_blocks(k);
 	const struct path *path = best_path();
 	struct op o = op_of(m, b, ws, path);
-#pragma omp parallel num_threads(team(ws, nb))
+	load_bias(m, ws);
+#pragma omp parallel num_threads(team(ws, nchunks(b->m)))
 	{
 		size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
-		size_t b0 = sr_part(t, nb, nt), b1 = sr_part(t + 1, nb, nt);
-		load_blocks(m, ws, b0, b1);
-		for (size_t i = 0; i < b->m; i++) {
-			prefetch_row(&o, i + AHEAD);
-			path->fwd(&o, i, b0, b1);
-		}
+		load_rows(m, ws, sr_part(t, d, nt), sr_part(t + 1, d, nt));
+		if (nt > 1) {
 #pragma omp barrier
-		for (size_t i = sr_part(t, b->m, nt); i < sr_part(t + 1, b->m, nt); i++)
+		}
+		for (size_t i = sr_part(t, b->m, nt); i < sr_part(t + 1, b->m, nt); i++) {
+			prefetch_row(&o, i + AHEAD);
+			path->fwd(&o, i, 0, nb);
 			for (size_t blk = 0; blk < nb; blk++) {
 				size_t n = k - blk * LANES < LANES ? k - blk * LANES : LANES;
 				memcpy(Z + i * k + blk * LANES, zrow(&o, i, blk), n * sizeof(float));
 			}
+		}
 	}
 }
 
 const struct softreg_kernel softreg_kernel_sparse = {
 	.name = "sparse",
 	.sources = 1u << SOFTREG_SOURCE_CSR,
-	.about = "CSR rows: W transposed in blocks of 8 classes, split between threads by class",
+	.about = "CSR rows: W transposed in blocks of 8 classes; threads split row groups (k <= 16) or classes",
 	.loss_grad = sparse_loss_grad,
 	.logits = sparse_logits,
 	.softmax_loss = sr_softmax_loss,

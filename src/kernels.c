@@ -66,7 +66,7 @@ static void *take_region(char **p, size_t count, size_t size)
 /* The sizes of a workspace's parts, in items; zero for the parts a kernel
  * does not use. */
 struct layout {
-	size_t acc, loss, X, Z, partial, Wt, Zp, bk, ztmp;
+	size_t acc, loss, X, Z, partial, Wt, Gt, Zp, bk, gb, ztmp;
 };
 
 static bool layout_of(const struct softreg_kernel *kern, size_t m_max, size_t k, size_t d, int threads,
@@ -83,8 +83,10 @@ static bool layout_of(const struct softreg_kernel *kern, size_t m_max, size_t k,
 	}
 	L->loss = kern == &softreg_kernel_sparse ? sr_sparse_nchunks(m_max) : sr_blas_nchunks(m_max, k, d);
 	if (kern == &softreg_kernel_sparse) {
+		size_t groups = sr_sparse_groups_max(k);
 		L->bk = sr_sparse_blocks(k) * 8;
-		return sr_mul(L->bk, d, &L->Wt) && sr_mul(m_max, L->bk, &L->Zp) &&
+		L->gb = groups * 2 * L->bk; /* a block's 8 floats a cache line apart */
+		return sr_mul(L->bk, d, &L->Wt) && sr_mul(groups, L->Wt, &L->Gt) && sr_mul(m_max, L->bk, &L->Zp) &&
 		       sr_mul((size_t)threads, L->bk, &L->ztmp);
 	}
 	if (kern == &softreg_kernel_blas) {
@@ -101,8 +103,8 @@ static bool layout_bytes(const struct layout *L, size_t *total)
 	return add_region(total, L->acc, sizeof(double)) && add_region(total, L->loss, sizeof(double)) &&
 	       add_region(total, L->X, sizeof(float)) && add_region(total, L->Z, sizeof(float)) &&
 	       add_region(total, L->partial, sizeof(float)) && add_region(total, L->Wt, sizeof(float)) &&
-	       add_region(total, L->Wt, sizeof(float)) && add_region(total, L->Zp, sizeof(float)) &&
-	       add_region(total, L->bk, sizeof(float)) && add_region(total, 2 * L->bk, sizeof(float)) &&
+	       add_region(total, L->Gt, sizeof(float)) && add_region(total, L->Zp, sizeof(float)) &&
+	       add_region(total, L->bk, sizeof(float)) && add_region(total, L->gb, sizeof(float)) &&
 	       add_region(total, L->ztmp, sizeof(float));
 }
 
@@ -144,10 +146,10 @@ struct softreg_workspace *softreg_workspace_alloc(const struct softreg_kernel *k
 	ws->Z = take_region(&mem, L.Z, sizeof(float));
 	ws->partial = take_region(&mem, L.partial, sizeof(float));
 	ws->Wt = take_region(&mem, L.Wt, sizeof(float));
-	ws->Gt = take_region(&mem, L.Wt, sizeof(float));
+	ws->Gt = take_region(&mem, L.Gt, sizeof(float));
 	ws->Zp = take_region(&mem, L.Zp, sizeof(float));
 	ws->bk = take_region(&mem, L.bk, sizeof(float));
-	ws->gb = take_region(&mem, 2 * L.bk, sizeof(float)); /* a block per 16 floats */
+	ws->gb = take_region(&mem, L.gb, sizeof(float));
 	ws->ztmp = take_region(&mem, L.ztmp, sizeof(float));
 	return ws;
 }
