@@ -75,7 +75,9 @@ static inline float *zrow(const struct op *o, size_t i, size_t blk)
 /* Prefetch the nonzeros of row i, and the offsets of row i + AHEAD: rows come
  * shuffled, so computing the address of a row's nonzeros is itself a miss
  * (on indptr) unless its offsets were fetched a while before. */
-static void prefetch_row(const struct op *o, size_t i)
+/* always inline: GCC deleted calls of this function, which has no effect
+ * but the prefetches (a shuffled epoch took 56 ms instead of 35) */
+static inline __attribute__((always_inline)) void prefetch_row(const struct op *o, size_t i)
 {
 	if (i + AHEAD < o->m)
 		__builtin_prefetch(o->indptr + sr_row(o->b, i + AHEAD));
