@@ -79,6 +79,9 @@ static const struct opt table[] = {
 	 "MNIST folder (default $SOFTREG_DATA or data/mnist); when the default folder has\n"
 	 "                         no MNIST, synthetic data of the same shape is used"},
 	{OPT_FLAG, "--synthetic", NULL, NULL, O(synthetic), 0, 0, false, NULL, "random pixels of MNIST's shape even when MNIST is present"},
+	{OPT_DOUBLE, "--fill", NULL, "P", O(fill), 0, 1, false, NULL,
+	 "make each zero pixel a random nonzero byte with probability P: a denser\n"
+	 "                         MNIST, for the sparse kernel against blas (README: choosing the kernel)"},
 	{OPT_STRING, "--shape", NULL, "N,D,K", O(shape_arg), 0, 0, false, NULL,
 	 "N rows of D Gaussian float32 features (unit expected norm) and K classes\n"
 	 "                         labelled 1000, 1002, ... (a linear probe; e.g. 100000,1024,1000)"},
@@ -219,8 +222,8 @@ static int parse_shape(struct bench_opts *o)
 		return usage("--shape must be N,D,K: N rows (< 2^32), D features (>= 1) and K classes (2 to %u, at "
 			     "most N), got '%s'",
 			     SOFTREG_MAX_CLASSES, o->shape_arg);
-	if (o->data_dir_given || o->synthetic)
-		return usage("--shape makes its own data: it excludes --data and --synthetic");
+	if (o->data_dir_given || o->synthetic || o->fill > 0)
+		return usage("--shape makes its own data: it excludes --data, --synthetic and --fill");
 	o->shaped = true;
 	o->shape_n = v[0];
 	o->shape_d = v[1];

@@ -35,6 +35,7 @@ struct bench_opts {
 	const char *data_dir;
 	bool data_dir_given, synthetic, gate_only, list_only, plant_error;
 	bool shaped;                       /* --shape N,D,K */
+	double fill;                       /* --fill P: zero pixels made nonzero with probability P */
 	size_t shape_n, shape_d, shape_k;
 	const char *json_path;
 	/* the list flags as given, parsed after the table */

@@ -334,6 +334,15 @@ int load_data(const struct bench_opts *o, struct bench_data *d, char *err)
 	memset(d, 0, sizeof(*d));
 	if (load_base(o, d, &rng, err))
 		return BENCH_FAIL;
+	if (o->fill > 0 && d->base.x.kind == SOFTREG_SOURCE_U8) { /* a denser MNIST: its pixels, and noise */
+		uint8_t *px = (uint8_t *)d->base.x.data;
+		for (size_t i = 0; i < d->base.n * d->base.d; i++)
+			if (px[i] == 0 && softreg_rng_uniform(&rng) < o->fill)
+				px[i] = (uint8_t)(1 + softreg_rng_below(&rng, 255));
+		snprintf(d->where + strlen(d->where), sizeof(d->where) - strlen(d->where),
+			 " (zero pixels filled with probability %g: density %.3f)", o->fill,
+			 softreg_source_density(&d->base.x));
+	}
 	if (softreg_dataset_classes(&d->base, d->where, &d->classes, &d->k, err) ||
 	    softreg_dataset_map_labels(&d->base, d->classes, d->k, d->where, err))
 		return BENCH_FAIL;
