@@ -491,7 +491,7 @@ SOFTREG_API const struct softreg_kernel *softreg_kernel_auto(enum softreg_source
  * the nonzeros save): from softreg-bench's epochs of both kernels (README,
  * "Choosing the kernel"). */
 #define SOFTREG_SPARSE_DENSITY 0.35
-#define SOFTREG_SPARSE_MIN_BATCH 32
+#define SOFTREG_SPARSE_MIN_BATCH 96
 
 /*
  * softreg_kernel_choose() - the kernel --kernel auto trains 'src' with, for

@@ -77,7 +77,7 @@ static const struct opt table[] = {
 	{OPT_SECTION, "compute", 0, 0, 0, 0, 0, 0, 0, 0},
 	{OPT_CHOICE, "--kernel", NULL, "K", O(kernel), 0, 0, false, kernel_choices,
 	 "auto (default: sparse for libsvm data, and for dense data with at most\n"
-	 "                         35% nonzeros at batches of 32 or more, made CSR at load;\n"
+	 "                         35% nonzeros at batches of 96 or more, made CSR at load;\n"
 	 "                         else blas), blas, sparse, or\n"
 	 "                         naive (the per-sample reference; every source)"},
 	{OPT_INT, "--threads", NULL, "T", O(threads), 1, 1024, false, NULL,

@@ -2,7 +2,7 @@
 # test_kernel_auto.sh: `--kernel auto` (the default) picks the sparse kernel
 # for libsvm data and for dense data (CSV, .npy) with at most
 # SOFTREG_SPARSE_DENSITY (35%) nonzeros, whose CSR it makes, at batches of
-# SOFTREG_SPARSE_MIN_BATCH (32) rows and more, and blas for denser data,
+# SOFTREG_SPARSE_MIN_BATCH (96) rows and more, and blas for denser data,
 # smaller batches or a model that centres (--standardize), as `train --json`
 # reports in "kernel", for SGD and L-BFGS; an explicit --kernel is obeyed,
 # and --kernel sparse on dense data gives the same model as on its libsvm
@@ -62,8 +62,8 @@ kernel_of naive "${svm[@]}" --kernel naive
 dense=(--train "$tmp/train-dense.csv" --test "$tmp/test-dense.csv")
 kernel_of sparse "${csv[@]}"
 kernel_of sparse "${csv[@]}" --solver lbfgs
-kernel_of blas "${csv[@]}" --batch 16
-kernel_of sparse "${csv[@]}" --batch 32
+kernel_of blas "${csv[@]}" --batch 64
+kernel_of sparse "${csv[@]}" --batch 96
 kernel_of blas "${csv[@]}" --standardize
 kernel_of blas "${csv[@]}" --kernel blas
 kernel_of blas "${dense[@]}"
