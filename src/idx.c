@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libdeflate.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -264,6 +265,8 @@ static bool gzip_whole(struct src *s, uint64_t size, size_t hdr_len, struct soft
 	uint8_t *in = malloc(size), *out = malloc(total ? total : 1);
 	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
 	bool ok = in && out && d;
+	if (ok && total >= (4u << 20)) /* 2 MB pages: a tenth of the first-touch faults (MNIST: 47 MB) */
+		madvise((void *)((uintptr_t)out & ~(uintptr_t)4095), total, MADV_HUGEPAGE);
 	for (size_t got = 0; ok && got < size;) {
 		ssize_t n = pread(fileno(s->f), in + got, size - got, (off_t)got);
 		ok = n > 0;
