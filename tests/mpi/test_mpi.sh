@@ -103,9 +103,10 @@ fi
 
 # SIGTERM to mpirun: rank 0 writes the checkpoint, every process exits
 timeout -k 10 120 "${M[@]}" -np 2 "$S" train --data "$tmp/d" -q --threads 1 --batch 10 --epochs 100000 \
-	--checkpoint "$tmp/ck.srm" >/dev/null 2>"$tmp/err" &
+	--checkpoint "$tmp/ck.srm" >"$tmp/out" 2>"$tmp/err" </dev/null &
 pid=$!
-for _ in $(seq 100); do [[ -s $tmp/ck.srm ]] && break; sleep 0.1; done
+waited=0
+while [[ ! -s $tmp/ck.srm && $waited -lt 600 ]] && kill -0 $pid 2>/dev/null; do sleep 0.1; waited=$((waited + 1)); done
 rm -f "$tmp/ck.srm"
 kill -TERM $pid
 t0=$(date +%s)
@@ -115,8 +116,8 @@ t=$(($(date +%s) - t0))
 if [[ $rc -ne 124 && $rc -ne 137 && $t -le 30 && -s $tmp/ck.srm ]]; then
 	ok "SIGTERM: exit $rc after ${t}s, rank 0's checkpoint written"
 else
-	fail "SIGTERM: exit $rc after ${t}s, checkpoint $([[ -s $tmp/ck.srm ]] && echo written || echo missing)"
-	cat "$tmp/err"
+	fail "SIGTERM: exit $rc after ${t}s (the first checkpoint after $waited tenths), checkpoint $([[ -s $tmp/ck.srm ]] && echo written || echo missing)"
+	cat "$tmp/out" "$tmp/err"
 fi
 
 # MNIST, when present: L-BFGS (20 iterations) and one SGD epoch
