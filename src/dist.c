@@ -541,3 +541,63 @@ void sr_dist_gather_rows(const struct softreg_dist *d, float *X, size_t d_cols, 
 	(void)owner_lo;
 #endif
 }
+
+/* ---- a process's rows of an IDX pair ---- */
+
+enum softreg_result softreg_dataset_load_rows(const char *images, const char *labels, uint64_t max_bytes,
+					      size_t row0, size_t count, struct softreg_dataset *ds,
+					      int64_t **labels_all_ret, char *err)
+{
+	memset(ds, 0, sizeof(*ds));
+	if (labels_all_ret)
+		*labels_all_ret = NULL;
+	struct softreg_idx img = {0}, lab = {0};
+	enum softreg_result r = softreg_idx_read_rows(images, max_bytes, row0, count, &img, err);
+	if (r == SOFTREG_OK)
+		r = softreg_idx_read(labels, max_bytes, &lab, err);
+	if (r == SOFTREG_OK && img.ndim != 3)
+		r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: expected an image file (3 dimensions), found %zu", images,
+			    img.ndim);
+	if (r == SOFTREG_OK && lab.ndim != 1)
+		r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: expected a label file (1 dimension), found %zu", labels,
+			    lab.ndim);
+	if (r == SOFTREG_OK && img.dims[1] * img.dims[2] > SOFTREG_MAX_FEATURES)
+		r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: images of %zux%zu pixels are more features than a model takes",
+			    images, img.dims[1], img.dims[2]);
+	if (r == SOFTREG_OK && img.dims[0] > UINT32_MAX)
+		r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: more than 2^32 - 1 images", images);
+	if (r == SOFTREG_OK && img.dims[0] != lab.dims[0])
+		r = sr_fail(err, SOFTREG_ERR_MISMATCH, "%s: %zu labels for %zu images in %s", labels, lab.dims[0],
+			    img.dims[0], images);
+	size_t n = lab.dims[0];
+	int64_t *mine = NULL, *all = NULL;
+	if (r == SOFTREG_OK) {
+		mine = malloc((count ? count : 1) * sizeof(int64_t));
+		all = labels_all_ret ? malloc(n * sizeof(int64_t)) : NULL;
+		if (!mine || (labels_all_ret && !all))
+			r = sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", labels);
+	}
+	if (r) {
+		free(mine);
+		free(all);
+		softreg_idx_free(&img);
+		softreg_idx_free(&lab);
+		return r;
+	}
+	for (size_t i = 0; i < count; i++)
+		mine[i] = lab.data[row0 + i];
+	for (size_t i = 0; all && i < n; i++)
+		all[i] = lab.data[i];
+	softreg_idx_free(&lab);
+	ds->n = count;
+	ds->rows = img.dims[1];
+	ds->cols = img.dims[2];
+	ds->d = ds->rows * ds->cols;
+	ds->x = (struct softreg_source){.kind = SOFTREG_SOURCE_U8, .n = count, .d = ds->d, .data = img.data};
+	ds->labels = mine;
+	sr_dataset_own(ds, img.data);
+	sr_dataset_own(ds, mine);
+	if (labels_all_ret)
+		*labels_all_ret = all;
+	return SOFTREG_OK;
+}
