@@ -815,6 +815,25 @@ SOFTREG_API enum softreg_result softreg_dataset_load_rows(const char *images, co
 							  int64_t **labels_all_ret, char *err);
 
 /*
+ * softreg_dataset_read_libsvm_dist() - a libsvm file read by the processes of
+ * 'd' together (collective): each parses the lines that start in its share
+ * of the bytes, then rows move between the processes so that each holds
+ * rows [*row0_ret, *row0_ret + ds->n) of the '*n_ret' rows, as
+ * softreg_dist_shard(d, n, n - validation, align) says (name 'ds' to
+ * softreg_dist_hold()). The feature count is opts->d, else the largest index
+ * of any line. '*classes_ret' (free()) gets the distinct labels of each
+ * process, '*nclasses_ret' of them, for the class table. A failure on any
+ * process is every process's, named by its rank; messages name the byte a
+ * process's share starts at, and its lines count from there. One process:
+ * the whole file.
+ */
+SOFTREG_API enum softreg_result softreg_dataset_read_libsvm_dist(const struct softreg_dist *d, const char *path,
+								 const struct softreg_read_opts *opts, size_t validation,
+								 int align, struct softreg_dataset *ds, size_t *row0_ret,
+								 size_t *n_ret, int64_t **classes_ret,
+								 size_t *nclasses_ret, char *err);
+
+/*
  * softreg_train_dist() - softreg_train() by the processes of 'dist' together
  * (collective; NULL or one process: softreg_train() itself). Every process
  * passes the same model, parameters and state, and gets the same model back.

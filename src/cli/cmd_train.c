@@ -446,6 +446,51 @@ static int load_idx_rows(const struct train_opts *o, const char *paths[4], struc
 	return 0;
 }
 
+/* whether the data options name libsvm files alone (--train, and --test if given) */
+static bool libsvm_files(const struct data_opts *o)
+{
+	const char *f[2] = {o->train, o->test};
+	if (o->dir || !o->train)
+		return false;
+	for (int i = 0; i < 2; i++)
+		if (f[i] && o->format != SOFTREG_FORMAT_LIBSVM &&
+		    !(o->format == SOFTREG_FORMAT_AUTO && softreg_format_detect(f[i]) == SOFTREG_FORMAT_LIBSVM))
+			return false;
+	return true;
+}
+
+/* Under mpirun, libsvm files read by the processes together: each parses
+ * its share of the bytes, and the rows move to the shards of
+ * softreg_dist_shard(); the distinct labels of every process into
+ * '*labels_all' ('*nlabels'). Prints one line; returns 0 or EXIT_RUNTIME. */
+static int load_libsvm_rows(const struct train_opts *o, struct softreg_dataset *train, size_t *n_train,
+			    struct softreg_dataset *test, size_t *n_test, int64_t **labels_all, size_t *nlabels)
+{
+	char err[SOFTREG_ERRLEN];
+	struct softreg_read_opts r = {.format = SOFTREG_FORMAT_LIBSVM, .zero_based = o->data.zero_based};
+	size_t row0, nl;
+	int64_t *tl = NULL;
+	memset(test, 0, sizeof(*test));
+	*n_test = 0;
+	if (softreg_dataset_read_libsvm_dist(cli_dist, o->data.train, &r, o->p.validation, !o->shard, train, &row0,
+					     n_train, labels_all, nlabels, err) ||
+	    softreg_dist_hold(cli_dist, train, row0, *n_train, err))
+		return runtime_error("%s", err);
+	if (!o->data.test)
+		return 0;
+	r.d = train->d; /* the training set's features */
+	if (softreg_dataset_read_libsvm_dist(cli_dist, o->data.test, &r, 0, 1, test, &row0, n_test, &tl, &nl, err) ||
+	    softreg_dist_hold(cli_dist, test, row0, *n_test, err)) {
+		free(tl);
+		return runtime_error("%s", err);
+	}
+	free(tl);
+	if (test->dropped && cli_rank0())
+		fprintf(stderr, "softreg: %s: %zu values of features beyond the model's %zu were ignored\n", o->data.test,
+			test->dropped, train->d);
+	return 0;
+}
+
 int cmd_train(int argc, char **argv)
 {
 	struct train_opts o = {.threads = 0, .schedule = 2, .preset = -1};
@@ -476,13 +521,18 @@ int cmd_train(int argc, char **argv)
 	/* IDX under mpirun: each process reads the bytes of its rows alone
 	 * (--standardize needs every row's statistics: read whole below) */
 	const char *paths[4];
-	bool ranged = split && !o.standardize && idx_paths(&o.data, paths);
+	bool text = split && !o.standardize && libsvm_files(&o.data);
+	bool ranged = text || (split && !o.standardize && idx_paths(&o.data, paths));
 	int64_t *labels_all = NULL;
-	size_t n_all = 0, n_test_all = 0;
+	size_t n_all = 0, n_test_all = 0, n_labels = 0;
 	struct capture cap;
 	capture_begin(&cap);
-	if (ranged) {
+	if (text) {
+		rc = load_libsvm_rows(&o, &train, &n_all, &test, &n_test_all, &labels_all, &n_labels);
+		have_test = o.data.test != NULL;
+	} else if (ranged) {
 		rc = load_idx_rows(&o, paths, &train, &n_all, &test, &n_test_all, &labels_all);
+		n_labels = n_all;
 		have_test = paths[2] != NULL;
 	} else {
 		rc = data_load_train_test("train", &o.data, &train, &test, &have_test);
@@ -495,7 +545,7 @@ int cmd_train(int argc, char **argv)
 		return rc;
 	}
 	/* the class table comes from every training label */
-	struct softreg_dataset every = {.labels = labels_all, .n = n_all};
+	struct softreg_dataset every = {.labels = labels_all, .n = n_labels};
 	double load_s = cli_now() - t0;
 	struct ctx c = {0};
 	c.checkpoint = o.checkpoint;
