@@ -94,6 +94,18 @@ struct softreg_idx {
 SOFTREG_API enum softreg_result softreg_idx_read(const char *path, uint64_t max_bytes,
 				     struct softreg_idx *out, char *err);
 
+/*
+ * softreg_idx_read_rows() - rows [row0, row0 + count) of an IDX file (its
+ * first dimension counts the rows), for one process of several: the header
+ * is checked as by softreg_idx_read(), 'dims' are the file's, and 'data'
+ * holds the rows asked for alone ('nbytes' of them). A raw file is read
+ * only there; a gzip file is inflated whole and the other rows dropped.
+ * 'count' 0: the header alone. SOFTREG_ERR_PARAM when the rows are not in
+ * the file.
+ */
+SOFTREG_API enum softreg_result softreg_idx_read_rows(const char *path, uint64_t max_bytes, size_t row0,
+						      size_t count, struct softreg_idx *out, char *err);
+
 /* softreg_idx_free() - free the payload; NULL or a zeroed struct is fine. */
 SOFTREG_API void softreg_idx_free(struct softreg_idx *idx);
 
@@ -843,6 +855,37 @@ SOFTREG_API void softreg_dist_shard(const struct softreg_dist *d, size_t n, size
 				    size_t *row0_ret, size_t *count_ret);
 SOFTREG_API enum softreg_result softreg_dist_hold(struct softreg_dist *d, const struct softreg_dataset *ds,
 						  size_t row0, size_t n, char *err);
+
+/*
+ * softreg_dataset_load_rows() - rows [row0, row0 + count) of an IDX pair
+ * ('images', 'labels') as a data set of 'count' rows: the images read by
+ * byte range (softreg_idx_read_rows()), the labels of those rows; checked as
+ * softreg_dataset_load() checks. '*labels_all_ret' (NULL: not wanted; else
+ * free() it) gets the labels of every row, for the class table. Not
+ * collective.
+ */
+SOFTREG_API enum softreg_result softreg_dataset_load_rows(const char *images, const char *labels, uint64_t max_bytes,
+							  size_t row0, size_t count, struct softreg_dataset *ds,
+							  int64_t **labels_all_ret, char *err);
+
+/*
+ * softreg_dataset_read_libsvm_dist() - a libsvm file read by the processes of
+ * 'd' together (collective): each parses the lines that start in its share
+ * of the bytes, then rows move between the processes so that each holds
+ * rows [*row0_ret, *row0_ret + ds->n) of the '*n_ret' rows, as
+ * softreg_dist_shard(d, n, n - validation, align) says (name 'ds' to
+ * softreg_dist_hold()). The feature count is opts->d, else the largest index
+ * of any line. '*classes_ret' (free()) gets the distinct labels of each
+ * process, '*nclasses_ret' of them, for the class table. A failure on any
+ * process is every process's, named by its rank; messages name the byte a
+ * process's share starts at, and its lines count from there. One process:
+ * the whole file.
+ */
+SOFTREG_API enum softreg_result softreg_dataset_read_libsvm_dist(const struct softreg_dist *d, const char *path,
+								 const struct softreg_read_opts *opts, size_t validation,
+								 int align, struct softreg_dataset *ds, size_t *row0_ret,
+								 size_t *n_ret, int64_t **classes_ret,
+								 size_t *nclasses_ret, char *err);
 
 /*
  * softreg_train_dist() - softreg_train() by the processes of 'dist' together

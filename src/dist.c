@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int softreg_mpi_built(void)
 {
@@ -103,10 +104,10 @@ void sr_dist_share(const struct softreg_dist *d, size_t n, size_t *lo, size_t *h
 
 /* ---- which rows ---- */
 
-void softreg_dist_shard(const struct softreg_dist *d, size_t n, size_t trained, int align, size_t *row0_ret,
-			size_t *count_ret)
+/* process r's rows of softreg_dist_shard() */
+static void shard_of(size_t r, size_t N, size_t n, size_t trained, int align, size_t *row0_ret, size_t *count_ret)
 {
-	size_t lo, hi, r = (size_t)softreg_dist_rank(d), N = (size_t)softreg_dist_size(d);
+	size_t lo, hi;
 	if (trained > n)
 		trained = n;
 	if (align) {
@@ -123,6 +124,12 @@ void softreg_dist_shard(const struct softreg_dist *d, size_t n, size_t trained, 
 		hi = n;
 	*row0_ret = lo;
 	*count_ret = hi - lo;
+}
+
+void softreg_dist_shard(const struct softreg_dist *d, size_t n, size_t trained, int align, size_t *row0_ret,
+			size_t *count_ret)
+{
+	shard_of((size_t)softreg_dist_rank(d), (size_t)softreg_dist_size(d), n, trained, align, row0_ret, count_ret);
 }
 
 enum softreg_result softreg_dist_hold(struct softreg_dist *d, const struct softreg_dataset *ds, size_t row0,
@@ -539,5 +546,280 @@ void sr_dist_gather_rows(const struct softreg_dist *d, float *X, size_t d_cols, 
 	(void)X;
 	(void)d_cols;
 	(void)owner_lo;
+#endif
+}
+
+/* ---- a process's rows of an IDX pair ---- */
+
+enum softreg_result softreg_dataset_load_rows(const char *images, const char *labels, uint64_t max_bytes,
+					      size_t row0, size_t count, struct softreg_dataset *ds,
+					      int64_t **labels_all_ret, char *err)
+{
+	memset(ds, 0, sizeof(*ds));
+	if (labels_all_ret)
+		*labels_all_ret = NULL;
+	struct softreg_idx img = {0}, lab = {0};
+	enum softreg_result r = softreg_idx_read_rows(images, max_bytes, row0, count, &img, err);
+	if (r == SOFTREG_OK)
+		r = softreg_idx_read(labels, max_bytes, &lab, err);
+	if (r == SOFTREG_OK && img.ndim != 3)
+		r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: expected an image file (3 dimensions), found %zu", images,
+			    img.ndim);
+	if (r == SOFTREG_OK && lab.ndim != 1)
+		r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: expected a label file (1 dimension), found %zu", labels,
+			    lab.ndim);
+	if (r == SOFTREG_OK && img.dims[1] * img.dims[2] > SOFTREG_MAX_FEATURES)
+		r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: images of %zux%zu pixels are more features than a model takes",
+			    images, img.dims[1], img.dims[2]);
+	if (r == SOFTREG_OK && img.dims[0] > UINT32_MAX)
+		r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: more than 2^32 - 1 images", images);
+	if (r == SOFTREG_OK && img.dims[0] != lab.dims[0])
+		r = sr_fail(err, SOFTREG_ERR_MISMATCH, "%s: %zu labels for %zu images in %s", labels, lab.dims[0],
+			    img.dims[0], images);
+	size_t n = lab.dims[0];
+	int64_t *mine = NULL, *all = NULL;
+	if (r == SOFTREG_OK) {
+		mine = malloc((count ? count : 1) * sizeof(int64_t));
+		all = labels_all_ret ? malloc(n * sizeof(int64_t)) : NULL;
+		if (!mine || (labels_all_ret && !all))
+			r = sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", labels);
+	}
+	if (r) {
+		free(mine);
+		free(all);
+		softreg_idx_free(&img);
+		softreg_idx_free(&lab);
+		return r;
+	}
+	for (size_t i = 0; i < count; i++)
+		mine[i] = lab.data[row0 + i];
+	for (size_t i = 0; all && i < n; i++)
+		all[i] = lab.data[i];
+	softreg_idx_free(&lab);
+	ds->n = count;
+	ds->rows = img.dims[1];
+	ds->cols = img.dims[2];
+	ds->d = ds->rows * ds->cols;
+	ds->x = (struct softreg_source){.kind = SOFTREG_SOURCE_U8, .n = count, .d = ds->d, .data = img.data};
+	ds->labels = mine;
+	sr_dataset_own(ds, img.data);
+	sr_dataset_own(ds, mine);
+	if (labels_all_ret)
+		*labels_all_ret = all;
+	return SOFTREG_OK;
+}
+
+/* ---- a libsvm file read by the processes together ---- */
+
+#if SOFTREG_MPI
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Rows [o, o + c) of the file are here; the rows of [lo[q], hi[q]) go to
+ * process q: counts and offsets (in rows) of what goes to each */
+static void route(size_t o, size_t c, const size_t *lo, const size_t *hi, int N, int *cnt, int *dsp)
+{
+	for (int q = 0; q < N; q++) {
+		size_t a = o > lo[q] ? o : lo[q], b = o + c < hi[q] ? o + c : hi[q];
+		cnt[q] = b > a ? (int)(b - a) : 0;
+		dsp[q] = b > a ? (int)(a - o) : 0;
+	}
+}
+
+/* the rows of L (this process's lines, rows [o[me], o[me] + L->n) of the
+ * file) to where softreg_dist_shard() puts them; into 'ds' */
+static enum softreg_result move_rows(const struct softreg_dist *d, const struct softreg_dataset *L, const size_t *o,
+				     const size_t *c, const size_t *lo, const size_t *hi, size_t dfeat,
+				     struct softreg_dataset *ds, char *err)
+{
+	int N = d->size, me = d->rank;
+	size_t n_me = hi[me] - lo[me], nl = L->n;
+	int *ints = calloc(8 * (size_t)N, sizeof(int));
+	int *scnt = ints, *sdsp = ints + N, *rcnt = ints + 2 * N, *rdsp = ints + 3 * N;
+	int *sncnt = ints + 4 * N, *sndsp = ints + 5 * N, *rncnt = ints + 6 * N, *rndsp = ints + 7 * N;
+	uint64_t *snz = malloc((nl ? nl : 1) * sizeof(uint64_t)), *rnz = malloc((n_me ? n_me : 1) * sizeof(uint64_t));
+	int64_t *labels = malloc((n_me ? n_me : 1) * sizeof(int64_t));
+	uint64_t *indptr = malloc((n_me + 1) * sizeof(uint64_t));
+	int64_t ok = ints && snz && rnz && labels && indptr;
+	sr_dist_sum_i64(d, &ok, 1); /* every process, or none */
+	if (ok != N) {
+		free(ints), free(snz), free(rnz), free(labels), free(indptr);
+		return sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory to exchange rows");
+	}
+	route(o[me], nl, lo, hi, N, scnt, sdsp);
+	for (int p = 0; p < N; p++) { /* from p: its rows in my range */
+		size_t a = o[p] > lo[me] ? o[p] : lo[me], b = o[p] + c[p] < hi[me] ? o[p] + c[p] : hi[me];
+		rcnt[p] = b > a ? (int)(b - a) : 0;
+		rdsp[p] = b > a ? (int)(a - lo[me]) : 0;
+	}
+	for (size_t i = 0; i < nl; i++)
+		snz[i] = L->x.indptr[i + 1] - L->x.indptr[i];
+	MPI_Alltoallv(snz, scnt, sdsp, MPI_UINT64_T, rnz, rcnt, rdsp, MPI_UINT64_T, d->comm);
+	MPI_Alltoallv(L->labels, scnt, sdsp, MPI_INT64_T, labels, rcnt, rdsp, MPI_INT64_T, d->comm);
+	indptr[0] = 0;
+	for (size_t i = 0; i < n_me; i++)
+		indptr[i + 1] = indptr[i] + rnz[i];
+	/* the nonzeros: what each row range holds */
+	for (int q = 0; q < N; q++) {
+		sndsp[q] = (int)L->x.indptr[sdsp[q]];
+		sncnt[q] = (int)(L->x.indptr[sdsp[q] + scnt[q]] - L->x.indptr[sdsp[q]]);
+		rndsp[q] = (int)indptr[rdsp[q]];
+		rncnt[q] = (int)(indptr[rdsp[q] + rcnt[q]] - indptr[rdsp[q]]);
+	}
+	size_t nnz = indptr[n_me];
+	uint32_t *indices = malloc((nnz ? nnz : 1) * sizeof(uint32_t));
+	float *values = malloc((nnz ? nnz : 1) * sizeof(float));
+	ok = indices && values;
+	sr_dist_sum_i64(d, &ok, 1);
+	if (ok == N) {
+		MPI_Alltoallv(L->x.indices, sncnt, sndsp, MPI_UINT32_T, indices, rncnt, rndsp, MPI_UINT32_T, d->comm);
+		MPI_Alltoallv(L->x.values, sncnt, sndsp, MPI_FLOAT, values, rncnt, rndsp, MPI_FLOAT, d->comm);
+	}
+	count(d, nl * 12 + (size_t)L->x.indptr[nl] * 8, sr_now());
+	free(ints);
+	free(snz);
+	free(rnz);
+	if (ok != N) {
+		free(labels), free(indptr), free(indices), free(values);
+		return sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory to exchange rows");
+	}
+	memset(ds, 0, sizeof(*ds));
+	ds->n = n_me;
+	ds->d = dfeat;
+	ds->rows = 1;
+	ds->cols = dfeat;
+	ds->x = (struct softreg_source){.kind = SOFTREG_SOURCE_CSR, .n = n_me, .d = dfeat, .indptr = indptr,
+					.indices = indices, .values = values};
+	ds->labels = labels;
+	sr_dataset_own(ds, indptr);
+	sr_dataset_own(ds, indices);
+	sr_dataset_own(ds, values);
+	sr_dataset_own(ds, labels);
+	return SOFTREG_OK;
+}
+#endif
+
+enum softreg_result softreg_dataset_read_libsvm_dist(const struct softreg_dist *d, const char *path,
+						     const struct softreg_read_opts *opts, size_t validation,
+						     int align, struct softreg_dataset *ds, size_t *row0_ret,
+						     size_t *n_ret, int64_t **classes_ret, size_t *nclasses_ret,
+						     char *err)
+{
+	memset(ds, 0, sizeof(*ds));
+	*row0_ret = *n_ret = *nclasses_ret = 0;
+	*classes_ret = NULL;
+	if (!sr_dist_on(d)) {
+		enum softreg_result r = sr_libsvm_read(path, opts, ds, err);
+		*n_ret = ds->n;
+		return r;
+	}
+#if SOFTREG_MPI
+	int N = d->size, me = d->rank;
+	size_t size = 0, b0, b1;
+	int fd = sr_open_fd(path, &size, err);
+	enum softreg_result r = fd < 0 ? SOFTREG_ERR_IO : SOFTREG_OK;
+	if (fd >= 0)
+		close(fd);
+	struct softreg_dataset L = {0};
+	sr_dist_share(d, size, &b0, &b1);
+	if (r == SOFTREG_OK)
+		r = sr_libsvm_read_range(path, opts, b0, b1, &L, err);
+	/* every process's rows, features and dropped values, then the distinct labels */
+	size_t nw = 3 * (size_t)N;
+	int64_t *v = calloc(nw, sizeof(int64_t));
+	if (r == SOFTREG_OK && !v)
+		r = sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", path);
+	if ((r = softreg_dist_agree(d, r, err))) {
+		free(v);
+		softreg_dataset_free(&L);
+		return r;
+	}
+	v[me] = (int64_t)L.n;
+	v[N + me] = (int64_t)L.d;
+	v[2 * N + me] = (int64_t)L.dropped;
+	sr_dist_sum_i64(d, v, nw);
+	size_t *o = calloc(4 * (size_t)N + 1, sizeof(size_t)), *c = o + N + 1, *lo = c + N, *hi = lo + N, n = 0, dfeat = 0,
+	       dropped = 0;
+	for (int q = 0; o && q < N; q++) {
+		o[q] = n;
+		c[q] = (size_t)v[q];
+		n += c[q];
+		dfeat = (size_t)v[N + q] > dfeat ? (size_t)v[N + q] : dfeat;
+		dropped += (size_t)v[2 * N + q];
+	}
+	free(v);
+	if (o) {
+		size_t trained = validation < n ? n - validation : 0;
+		for (int q = 0; q < N; q++) {
+			size_t cnt;
+			shard_of((size_t)q, (size_t)N, n, trained, align, &lo[q], &cnt);
+			hi[q] = lo[q] + cnt;
+		}
+	}
+	r = o ? SOFTREG_OK : sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", path);
+	if (r == SOFTREG_OK && n == 0)
+		r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: no samples (every line is blank or a comment)", path);
+	if (r == SOFTREG_OK && dfeat == 0)
+		r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: no features (every line holds a label alone)", path);
+	if ((r = softreg_dist_agree(d, r, err))) {
+		free(o);
+		softreg_dataset_free(&L);
+		return r;
+	}
+	r = move_rows(d, &L, o, c, lo, hi, dfeat, ds, err);
+	softreg_dataset_free(&L);
+	*row0_ret = lo[me];
+	*n_ret = n;
+	free(o);
+	if (r)
+		return r;
+	ds->dropped = dropped;
+	/* the class table needs every label: the distinct ones of every process */
+	int64_t *mine = malloc((ds->n ? ds->n : 1) * sizeof(int64_t));
+	int64_t *cnts = calloc((size_t)N + 1, sizeof(int64_t));
+	size_t k = 0;
+	if (mine && cnts) {
+		memcpy(mine, ds->labels, ds->n * sizeof(int64_t));
+		qsort(mine, ds->n, sizeof(int64_t), cmp_i64);
+		for (size_t i = 0; i < ds->n; i++)
+			if (i == 0 || mine[i] != mine[k - 1])
+				mine[k++] = mine[i];
+		cnts[me] = (int64_t)k;
+	} else if (cnts) {
+		cnts[N] = 1;
+	}
+	int64_t fail = !mine || !cnts;
+	sr_dist_sum_i64(d, cnts ? cnts : &fail, cnts ? (size_t)N + 1 : 1);
+	size_t total = 0;
+	int *rc = cnts && !cnts[N] ? malloc(2 * (size_t)N * sizeof(int)) : NULL;
+	for (int q = 0; rc && q < N; q++) {
+		rc[N + q] = (int)total;
+		rc[q] = (int)cnts[q];
+		total += (size_t)cnts[q];
+	}
+	int64_t *all = rc ? malloc((total ? total : 1) * sizeof(int64_t)) : NULL;
+	int64_t bad = !all;
+	sr_dist_sum_i64(d, &bad, 1);
+	if (!bad)
+		MPI_Allgatherv(mine, (int)k, MPI_INT64_T, all, rc, rc + N, MPI_INT64_T, d->comm);
+	free(mine);
+	free(cnts);
+	free(rc);
+	if (bad) {
+		free(all);
+		softreg_dataset_free(ds);
+		return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory for the class table", path);
+	}
+	*classes_ret = all;
+	*nclasses_ret = total;
+	return SOFTREG_OK;
+#else
+	(void)validation;
+	(void)align;
+	(void)row0_ret;
+	return SOFTREG_OK;
 #endif
 }

@@ -342,3 +342,69 @@ void softreg_idx_free(struct softreg_idx *idx)
 	free(idx->data);
 	memset(idx, 0, sizeof(*idx));
 }
+
+/* ---- a range of rows (one process's share under MPI) ---- */
+
+enum softreg_result softreg_idx_read_rows(const char *path, uint64_t max_bytes, size_t row0, size_t count,
+					  struct softreg_idx *out, char *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (max_bytes == 0)
+		max_bytes = SOFTREG_IDX_MAX_BYTES;
+	struct src *s = calloc(1, sizeof(*s));
+	if (!s)
+		return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", path);
+	s->path = path;
+	uint64_t size = 0;
+	uint32_t isize = 0;
+	uint8_t hdr[16];
+	size_t have = 0, hdr_len = 0;
+	struct softreg_idx idx = {0};
+	enum softreg_result r = src_open(s, &size, &isize, err);
+	if (r == SOFTREG_OK)
+		r = src_read(s, hdr, 4, &have, err);
+	if (r == SOFTREG_OK && have == 4 && (hdr[3] == 1 || hdr[3] == 3)) {
+		size_t more = 0;
+		r = src_read(s, hdr + 4, 4u * hdr[3], &more, err);
+		have += more;
+	}
+	if (r == SOFTREG_OK)
+		r = parse_header(hdr, have, path, max_bytes, &idx, &hdr_len, err);
+	if (r == SOFTREG_OK)
+		r = check_length(s, (uint64_t)hdr_len + idx.nbytes, size, isize, err);
+	size_t rows = idx.dims[0], per = rows ? idx.nbytes / rows : 0;
+	if (r == SOFTREG_OK && (row0 > rows || count > rows - row0))
+		r = sr_fail(err, SOFTREG_ERR_PARAM, "%s: rows %zu..%zu of %zu", path, row0, row0 + count, rows);
+	bool gzip = s->gzip;
+	if (r == SOFTREG_OK && count && !gzip) { /* only the bytes of the rows */
+		idx.data = malloc(count * per);
+		if (!idx.data)
+			r = sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory for %zu bytes", path, count * per);
+		for (size_t got = 0; r == SOFTREG_OK && got < count * per;) {
+			ssize_t n = pread(fileno(s->f), idx.data + got, count * per - got,
+					  (off_t)(hdr_len + row0 * per + got));
+			if (n <= 0)
+				r = sr_fail(err, SOFTREG_ERR_IO, "%s: read error: %s", path, n ? strerror(errno) : "short file");
+			else
+				got += (size_t)n;
+		}
+	}
+	src_close(s);
+	free(s);
+	if (r == SOFTREG_OK && count && gzip) { /* a stream: inflated whole, the other rows dropped */
+		struct softreg_idx whole;
+		r = softreg_idx_read(path, max_bytes, &whole, err);
+		if (r == SOFTREG_OK) {
+			memmove(whole.data, whole.data + row0 * per, count * per);
+			uint8_t *shrunk = realloc(whole.data, count * per);
+			idx.data = shrunk ? shrunk : whole.data;
+		}
+	}
+	if (r) {
+		free(idx.data);
+		return r;
+	}
+	idx.nbytes = count * per;
+	*out = idx;
+	return SOFTREG_OK;
+}

@@ -6,7 +6,11 @@
  * goes through the same line parser, so both give the same result. */
 #include "numparse.h"
 
+#include "dist.h"
+
 #include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +28,7 @@ struct lsv {
 	uint64_t max_index; /* the largest 0-based index seen, when 'any' */
 	bool any;
 	size_t dropped;
+	bool part;          /* a share of the file (MPI): no sample at all is fine */
 };
 
 static bool is_blank(char c)
@@ -214,9 +219,11 @@ static enum softreg_result begin(struct lsv *p, const char *name, const struct s
 static enum softreg_result finish(struct lsv *p, enum softreg_result r, struct softreg_dataset *ds, char *err)
 {
 	sr_numctx_free(&p->num);
-	if (r == SOFTREG_OK && p->n == 0)
+	if (r == SOFTREG_OK && p->part && !p->indptr && !(p->indptr = calloc(1, sizeof(uint64_t))))
+		r = sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", p->t.name);
+	if (r == SOFTREG_OK && p->n == 0 && !p->part)
 		r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: no samples (every line is blank or a comment)", p->t.name);
-	if (r == SOFTREG_OK && !p->dopt && !p->any)
+	if (r == SOFTREG_OK && !p->dopt && !p->any && !p->part)
 		r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: no features (every line holds a label alone)", p->t.name);
 	if (r == SOFTREG_OK) {
 		/* shrink to fit: doubling leaves up to half of each array unused */
@@ -235,7 +242,7 @@ static enum softreg_result finish(struct lsv *p, enum softreg_result r, struct s
 		free(p->values);
 		return r;
 	}
-	size_t d = p->dopt ? p->dopt : (size_t)p->max_index + 1;
+	size_t d = p->dopt ? p->dopt : p->any ? (size_t)p->max_index + 1 : 0;
 	ds->x = (struct softreg_source){.kind = SOFTREG_SOURCE_CSR, .n = p->n, .d = d, .indptr = p->indptr,
 					.indices = p->indices, .values = p->values};
 	ds->n = p->n;
@@ -276,4 +283,42 @@ enum softreg_result sr_libsvm_read(const char *path, const struct softreg_read_o
 				   char *err)
 {
 	return sr_libsvm_read_block(path, opts, SR_TEXT_BLOCK, ds, err);
+}
+
+/* The lines that start in bytes [b0, b1) of 'path' (one process's share of
+ * the text under MPI; the file mapped, only its share read), each line
+ * belonging to the share its first byte is in; none is fine. Messages name
+ * the file and the byte the share starts at (line numbers count from there). */
+enum softreg_result sr_libsvm_read_range(const char *path, const struct softreg_read_opts *opts, uint64_t b0,
+					 uint64_t b1, struct softreg_dataset *ds, char *err)
+{
+	char name[4200];
+	snprintf(name, sizeof(name), b0 ? "%s, from byte %llu" : "%s", path, (unsigned long long)b0);
+	struct lsv p;
+	enum softreg_result r = begin(&p, name, opts, ds, err);
+	if (r)
+		return r;
+	p.part = true;
+	size_t size = 0;
+	int fd = sr_open_fd(path, &size, err);
+	if (fd < 0)
+		return finish(&p, SOFTREG_ERR_IO, ds, err);
+	const char *map = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+	close(fd);
+	if (size && map == MAP_FAILED)
+		return finish(&p, sr_fail(err, SOFTREG_ERR_IO, "%s: cannot map: %s", path, strerror(errno)), ds, err);
+	size_t start = 0, end = size;
+	if (b0 > 0) {
+		const char *nl = b0 <= size ? memchr(map + b0 - 1, '\n', size - (b0 - 1)) : NULL;
+		start = nl ? (size_t)(nl - map) + 1 : size;
+	}
+	if (b1 < size) {
+		const char *nl = memchr(map + b1 - 1, '\n', size - (b1 - 1));
+		end = nl ? (size_t)(nl - map) + 1 : size;
+	}
+	size_t used;
+	r = start < end ? sr_text_lines(&p.t, map + start, end - start, true, &used, err) : SOFTREG_OK;
+	if (size)
+		munmap((void *)map, size);
+	return finish(&p, r, ds, err);
 }

@@ -389,6 +389,112 @@ static int run(struct train_opts *o, struct ctx *c, struct softreg_dataset *trai
 	return EXIT_OK;
 }
 
+/* The IDX files of the data options (MNIST's folder, or --train/--test IDX
+ * files with their labels): [train images, labels, test images, labels],
+ * test NULL when none; false when the data is not an IDX pair */
+static bool idx_paths(const struct data_opts *o, const char *paths[4])
+{
+	static char buf[4][4096]; /* static: off a small stack */
+	static const char *const stems[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+					     "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+	if (o->dir) {
+		for (int i = 0; i < 4; i++) {
+			if (softreg_dataset_find(o->dir, stems[i], buf[i], sizeof(buf[i]), NULL))
+				return false; /* the full read says what is missing */
+			paths[i] = buf[i];
+		}
+		return true;
+	}
+	const char *f[2] = {o->train, o->test}, *l[2] = {o->train_labels, o->test_labels};
+	for (int i = 0; i < 2; i++) {
+		bool idx = f[i] && l[i] &&
+			   (o->format == SOFTREG_FORMAT_IDX ||
+			    (o->format == SOFTREG_FORMAT_AUTO && softreg_format_detect(f[i]) == SOFTREG_FORMAT_IDX));
+		if ((i == 0 || f[i]) && !idx)
+			return false;
+		paths[2 * i] = f[i];
+		paths[2 * i + 1] = l[i];
+	}
+	return true;
+}
+
+/* Under mpirun, this process's rows of an IDX pair, read by byte range
+ * (softreg_dist_shard(): whole blocks for L-BFGS, equal shares for --shard;
+ * the test set in whole blocks), held for the library; every training label
+ * into '*labels_all' for the class table. Prints one line; returns 0 or
+ * EXIT_RUNTIME. */
+static int load_idx_rows(const struct train_opts *o, const char *paths[4], struct softreg_dataset *train,
+			 size_t *n_train, struct softreg_dataset *test, size_t *n_test, int64_t **labels_all)
+{
+	char err[SOFTREG_ERRLEN];
+	uint64_t max = max_bytes_from_env();
+	struct softreg_dataset *sets[2] = {train, test};
+	size_t *totals[2] = {n_train, n_test};
+	for (int i = 0; i < 2; i++) {
+		struct softreg_idx h;
+		size_t row0, count;
+		memset(sets[i], 0, sizeof(*sets[i]));
+		*totals[i] = 0;
+		if (!paths[2 * i])
+			continue;
+		if (softreg_idx_read_rows(paths[2 * i], max, 0, 0, &h, err))
+			return runtime_error("%s", err);
+		size_t n = h.dims[0], trained = i == 0 && o->p.validation < n ? n - o->p.validation : n;
+		softreg_dist_shard(cli_dist, n, trained, i == 1 || !o->shard, &row0, &count);
+		if (softreg_dataset_load_rows(paths[2 * i], paths[2 * i + 1], max, row0, count, sets[i],
+					      i == 0 ? labels_all : NULL, err) ||
+		    softreg_dist_hold(cli_dist, sets[i], row0, n, err))
+			return runtime_error("%s", err);
+		*totals[i] = n;
+	}
+	return 0;
+}
+
+/* whether the data options name libsvm files alone (--train, and --test if given) */
+static bool libsvm_files(const struct data_opts *o)
+{
+	const char *f[2] = {o->train, o->test};
+	if (o->dir || !o->train)
+		return false;
+	for (int i = 0; i < 2; i++)
+		if (f[i] && o->format != SOFTREG_FORMAT_LIBSVM &&
+		    !(o->format == SOFTREG_FORMAT_AUTO && softreg_format_detect(f[i]) == SOFTREG_FORMAT_LIBSVM))
+			return false;
+	return true;
+}
+
+/* Under mpirun, libsvm files read by the processes together: each parses
+ * its share of the bytes, and the rows move to the shards of
+ * softreg_dist_shard(); the distinct labels of every process into
+ * '*labels_all' ('*nlabels'). Prints one line; returns 0 or EXIT_RUNTIME. */
+static int load_libsvm_rows(const struct train_opts *o, struct softreg_dataset *train, size_t *n_train,
+			    struct softreg_dataset *test, size_t *n_test, int64_t **labels_all, size_t *nlabels)
+{
+	char err[SOFTREG_ERRLEN];
+	struct softreg_read_opts r = {.format = SOFTREG_FORMAT_LIBSVM, .zero_based = o->data.zero_based};
+	size_t row0, nl;
+	int64_t *tl = NULL;
+	memset(test, 0, sizeof(*test));
+	*n_test = 0;
+	if (softreg_dataset_read_libsvm_dist(cli_dist, o->data.train, &r, o->p.validation, !o->shard, train, &row0,
+					     n_train, labels_all, nlabels, err) ||
+	    softreg_dist_hold(cli_dist, train, row0, *n_train, err))
+		return runtime_error("%s", err);
+	if (!o->data.test)
+		return 0;
+	r.d = train->d; /* the training set's features */
+	if (softreg_dataset_read_libsvm_dist(cli_dist, o->data.test, &r, 0, 1, test, &row0, n_test, &tl, &nl, err) ||
+	    softreg_dist_hold(cli_dist, test, row0, *n_test, err)) {
+		free(tl);
+		return runtime_error("%s", err);
+	}
+	free(tl);
+	if (test->dropped && cli_rank0())
+		fprintf(stderr, "softreg: %s: %zu values of features beyond the model's %zu were ignored\n", o->data.test,
+			test->dropped, train->d);
+	return 0;
+}
+
 int cmd_train(int argc, char **argv)
 {
 	struct train_opts o = {.threads = 0, .schedule = 2, .preset = -1};
@@ -416,22 +522,44 @@ int cmd_train(int argc, char **argv)
 	 * it when the processes split them (views), else the data itself */
 	struct softreg_dataset all = {0}, all_test = {0}, train, test;
 	bool have_test;
+	bool split = softreg_dist_size(cli_dist) > 1 && (o.shard || o.p.solver == SOFTREG_SOLVER_LBFGS);
+	/* IDX under mpirun: each process reads the bytes of its rows alone
+	 * (--standardize needs every row's statistics: read whole below) */
+	const char *paths[4];
+	bool text = split && !o.standardize && libsvm_files(&o.data);
+	bool ranged = text || (split && !o.standardize && idx_paths(&o.data, paths));
+	int64_t *labels_all = NULL;
+	size_t n_all = 0, n_test_all = 0, n_labels = 0;
 	struct capture cap;
 	capture_begin(&cap);
-	rc = data_load_train_test("train", &o.data, &train, &test, &have_test);
-	if ((rc = capture_agree(&cap, rc)))
+	if (text) {
+		rc = load_libsvm_rows(&o, &train, &n_all, &test, &n_test_all, &labels_all, &n_labels);
+		have_test = o.data.test != NULL;
+	} else if (ranged) {
+		rc = load_idx_rows(&o, paths, &train, &n_all, &test, &n_test_all, &labels_all);
+		n_labels = n_all;
+		have_test = paths[2] != NULL;
+	} else {
+		rc = data_load_train_test("train", &o.data, &train, &test, &have_test);
+		n_all = train.n, n_test_all = test.n;
+	}
+	if ((rc = capture_agree(&cap, rc))) {
+		softreg_dataset_free(&train);
+		softreg_dataset_free(&test);
+		free(labels_all);
 		return rc;
-	bool split = softreg_dist_size(cli_dist) > 1 && (o.shard || o.p.solver == SOFTREG_SOLVER_LBFGS);
-	size_t n_all = train.n;
+	}
+	/* the class table comes from every training label */
+	struct softreg_dataset every = {.labels = labels_all, .n = n_labels};
 	double load_s = cli_now() - t0;
 	struct ctx c = {0};
 	c.checkpoint = o.checkpoint;
-	if (o.p.validation >= train.n) {
-		rc = usage_error("train", "--validation %zu must be below the %zu training rows", o.p.validation, train.n);
+	if (o.p.validation >= n_all) {
+		rc = usage_error("train", "--validation %zu must be below the %zu training rows", o.p.validation, n_all);
 		goto out;
 	}
 	char err[SOFTREG_ERRLEN];
-	if (split) {
+	if (split && !ranged) {
 		size_t row0, count;
 		all = train, all_test = test;
 		softreg_dist_shard(cli_dist, all.n, all.n - o.p.validation, !o.shard, &row0, &count);
@@ -448,7 +576,7 @@ int cmd_train(int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((rc = make_model(&o, &train, split ? &all : &train, &c.m, &c.state)))
+	if ((rc = make_model(&o, &train, ranged ? &every : split ? &all : &train, &c.m, &c.state)))
 		goto out;
 	if (softreg_model_check_data(c.m, &train, o.resume ? o.resume : data_name(&o.data), err) ||
 	    (have_test && softreg_model_check_data(c.m, &test, "test data", err))) {
@@ -466,7 +594,7 @@ int cmd_train(int argc, char **argv)
 	if ((rc = check_blas_headroom(threads)))
 		goto out;
 	c.n_all = n_all;
-	c.n_test = split ? all_test.n : test.n;
+	c.n_test = n_test_all;
 	rc = run(&o, &c, &train, have_test ? &test : NULL, n_all, threads, load_s);
 out:
 	catch_stop_signals(false);
@@ -478,5 +606,6 @@ out:
 	softreg_dataset_free(&test);
 	softreg_dataset_free(&all);
 	softreg_dataset_free(&all_test);
+	free(labels_all);
 	return rc;
 }

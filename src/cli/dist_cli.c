@@ -71,8 +71,13 @@ int capture_agree(struct capture *c, int rc)
 	if (rc && !*err)
 		snprintf(err, sizeof(err), "failed with status %d", rc);
 	rc = (int)softreg_dist_agree(cli_dist, (enum softreg_result)rc, err);
+	/* a collective read agreed already: "rank 0: rank 2: ..." says "rank 2: ..." */
+	const char *msg = err;
+	int a, b, at = 0;
+	if (sscanf(err, "rank %d: rank %d: %n", &a, &b, &at) == 2 && at > 0)
+		msg = strstr(err, ": ") + 2;
 	if (rc && cli_rank0())
-		fprintf(stderr, "softreg: %s\n", err);
+		fprintf(stderr, "softreg: %s\n", msg);
 	return rc;
 }
 

@@ -36,9 +36,26 @@ import os, sys
 sys.path.insert(0, os.path.join(os.environ["SOURCE_ROOT"], "tests", "badinput"))
 import gen
 os.makedirs(sys.argv[1])
-for stem, data in gen.dataset_files(20000, 3000, rows=8, cols=8, k=7).items():
+files = gen.dataset_files(20000, 3000, rows=8, cols=8, k=7)
+for stem, data in files.items():
     with open(os.path.join(sys.argv[1], stem), "wb") as f:
         f.write(data)
+# the same rows as libsvm text (labels 100 + 3c), for the processes' byte ranges
+import gzip
+def payload(b):
+    return b[4 + 4 * b[3]:]
+for prefix, name in (("train", "train.svm"), ("t10k", "test.svm")):
+    px = payload(files[prefix + "-images-idx3-ubyte"])
+    lab = payload(gzip.decompress(files[prefix + "-labels-idx1-ubyte.gz"]))
+    with open(os.path.join(sys.argv[1], name), "w") as f:
+        for i, y in enumerate(lab):
+            row = px[64 * i:64 * (i + 1)]
+            f.write("%d%s\n" % (100 + 3 * y, "".join(" %d:%.4g" % (j + 1, v / 255) for j, v in enumerate(row) if v > 20)))
+with open(os.path.join(sys.argv[1], "train.svm")) as f:
+    lines = f.readlines()
+lines[-10] = "100 1:0.5 2:x\n"  # a bad value in the last process's share
+with open(os.path.join(sys.argv[1], "bad.svm"), "w") as f:
+    f.writelines(lines)
 PY
 
 # same_bytes NAME DATA ARGS...: one process (2 threads), then -np 2 and -np 3
@@ -61,6 +78,25 @@ same_bytes lbfgs "$tmp/d" --solver lbfgs --l2 1e-3
 same_bytes lbfgs-validation "$tmp/d" --solver lbfgs --l2 1e-3 --validation 1500 --standardize
 same_bytes sgd-100 "$tmp/d" --batch 100 --epochs 2
 same_bytes sgd-1000 "$tmp/d" --batch 1000 --epochs 3 --lr 0.5
+
+# libsvm text: each process parses its share of the bytes, the rows move to
+# whole blocks (same_bytes_files: --train/--test instead of --data)
+same_bytes_files() {
+	local name=$1
+	shift
+	"$S" train -q --threads 2 --out "$tmp/$name.1.srm" "$@" >/dev/null || { fail "$name: one process"; return; }
+	for np in 2 3; do
+		if ! timeout -k 10 300 "${M[@]}" -np $np "$S" train -q --threads 1 --out "$tmp/$name.$np.srm" "$@" >/dev/null; then
+			fail "$name: -np $np failed"
+		elif cmp -s "$tmp/$name.1.srm" "$tmp/$name.$np.srm"; then
+			ok "$name: -np $np writes the same bytes as one process"
+		else
+			fail "$name: -np $np differs from one process"
+		fi
+	done
+}
+same_bytes_files libsvm-lbfgs --train "$tmp/d/train.svm" --test "$tmp/d/test.svm" --solver lbfgs --validation 1000
+same_bytes_files libsvm-sgd --train "$tmp/d/train.svm" --test "$tmp/d/test.svm" --batch 1000
 
 # --shard: the same bytes on a rerun at the same -np
 for run in 1 2; do
@@ -101,11 +137,23 @@ else
 	fail "a failure on rank 1 only: exit $rc, $lines softreg: lines"; cat "$tmp/err"
 fi
 
+# a bad line in the last process's share of a libsvm file: that rank, the
+# byte its share starts at, one line
+timeout -k 5 60 "${M[@]}" -np 2 "$S" train --train "$tmp/d/bad.svm" --solver lbfgs -q 2>"$tmp/err" >/dev/null
+rc=$?
+lines=$(grep -c '^softreg:' "$tmp/err")
+if [[ $rc -eq 1 && $lines -eq 1 ]] && grep -q '^softreg: rank 1: .*bad.svm, from byte [0-9]*: line [0-9]*: ' "$tmp/err"; then
+	ok "a bad libsvm line in rank 1's share: $(grep '^softreg:' "$tmp/err")"
+else
+	fail "a bad libsvm line in rank 1's share: exit $rc, $lines softreg: lines"; cat "$tmp/err"
+fi
+
 # SIGTERM to mpirun: rank 0 writes the checkpoint, every process exits
 timeout -k 10 120 "${M[@]}" -np 2 "$S" train --data "$tmp/d" -q --threads 1 --batch 10 --epochs 100000 \
-	--checkpoint "$tmp/ck.srm" >/dev/null 2>"$tmp/err" &
+	--checkpoint "$tmp/ck.srm" >"$tmp/out" 2>"$tmp/err" </dev/null &
 pid=$!
-for _ in $(seq 100); do [[ -s $tmp/ck.srm ]] && break; sleep 0.1; done
+waited=0
+while [[ ! -s $tmp/ck.srm && $waited -lt 600 ]] && kill -0 $pid 2>/dev/null; do sleep 0.1; waited=$((waited + 1)); done
 rm -f "$tmp/ck.srm"
 kill -TERM $pid
 t0=$(date +%s)
@@ -115,8 +163,8 @@ t=$(($(date +%s) - t0))
 if [[ $rc -ne 124 && $rc -ne 137 && $t -le 30 && -s $tmp/ck.srm ]]; then
 	ok "SIGTERM: exit $rc after ${t}s, rank 0's checkpoint written"
 else
-	fail "SIGTERM: exit $rc after ${t}s, checkpoint $([[ -s $tmp/ck.srm ]] && echo written || echo missing)"
-	cat "$tmp/err"
+	fail "SIGTERM: exit $rc after ${t}s (the first checkpoint after $waited tenths), checkpoint $([[ -s $tmp/ck.srm ]] && echo written || echo missing)"
+	cat "$tmp/out" "$tmp/err"
 fi
 
 # MNIST, when present: L-BFGS (20 iterations) and one SGD epoch
