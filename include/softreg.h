@@ -280,8 +280,10 @@ SOFTREG_API void softreg_dataset_free(struct softreg_dataset *ds);
  */
 SOFTREG_API enum softreg_result softreg_dataset_sparsify(struct softreg_dataset *ds, char *err);
 
-/* softreg_source_density() - the fraction of nonzero features, from up to
- * 1024 rows evenly spaced (all rows of a CSR source). */
+/* softreg_source_density() - the fraction of nonzero features: of 1024
+ * rows evenly spaced over the first 8192 (SOFTREG_DIST_BLOCK: what process 0
+ * holds under mpirun, so that any process count decides alike), or of all
+ * rows of a CSR source. */
 SOFTREG_API double softreg_source_density(const struct softreg_source *src);
 
 /* softreg_f16_to_f32() - IEEE binary16 to float32, 'n' values (F16C where the
@@ -836,6 +838,10 @@ SOFTREG_API int softreg_dist_size(const struct softreg_dist *d);
  * waiting.
  */
 SOFTREG_API enum softreg_result softreg_dist_agree(const struct softreg_dist *d, enum softreg_result r, char *err);
+
+/* softreg_dist_bcast() - rank 0's 'bytes' of 'buf' to every process
+ * (collective; nothing with one process). */
+SOFTREG_API void softreg_dist_bcast(const struct softreg_dist *d, void *buf, size_t bytes);
 
 /*
  * softreg_dist_shard() - the rows [*row0_ret, *row0_ret + *count_ret) of a

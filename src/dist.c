@@ -823,3 +823,8 @@ enum softreg_result softreg_dataset_read_libsvm_dist(const struct softreg_dist *
 	return SOFTREG_OK;
 #endif
 }
+
+void softreg_dist_bcast(const struct softreg_dist *d, void *buf, size_t bytes)
+{
+	sr_dist_bcast(d, buf, bytes, 0);
+}

@@ -106,9 +106,9 @@ double softreg_source_density(const struct softreg_source *s)
 		return 0;
 	if (s->kind == SOFTREG_SOURCE_CSR)
 		return (double)s->indptr[s->n] / ((double)s->n * (double)s->d);
-	size_t rows = s->n < 1024 ? s->n : 1024, nnz = 0;
+	size_t span = s->n < SOFTREG_DIST_BLOCK ? s->n : SOFTREG_DIST_BLOCK, rows = span < 1024 ? span : 1024, nnz = 0;
 	for (size_t r = 0; r < rows; r++)
-		nnz += row_nnz(s, sr_part(r, s->n, rows));
+		nnz += row_nnz(s, sr_part(r, span, rows));
 	return (double)nnz / ((double)rows * (double)s->d);
 }
 

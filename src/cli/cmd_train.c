@@ -554,44 +554,51 @@ int cmd_train(int argc, char **argv)
 	double load_s = cli_now() - t0;
 	struct ctx c = {0};
 	c.checkpoint = o.checkpoint;
-	if (o.p.validation >= n_all) {
-		rc = usage_error("train", "--validation %zu must be below the %zu training rows", o.p.validation, n_all);
-		goto out;
-	}
-	char err[SOFTREG_ERRLEN];
-	if (split && !ranged) {
-		size_t row0, count;
-		all = train, all_test = test;
-		softreg_dist_shard(cli_dist, all.n, all.n - o.p.validation, !o.shard, &row0, &count);
-		train = softreg_dataset_rows(&all, row0, count);
-		enum softreg_result r = softreg_dist_hold(cli_dist, &train, row0, all.n, err);
-		memset(&test, 0, sizeof(test));
-		if (have_test && r == SOFTREG_OK) { /* whole blocks: the evaluation is that of one process */
-			softreg_dist_shard(cli_dist, all_test.n, all_test.n, 1, &row0, &count);
-			test = softreg_dataset_rows(&all_test, row0, count);
-			r = softreg_dist_hold(cli_dist, &test, row0, all_test.n, err);
+	/* a model, the classes, the shards: a failure on one process alone (memory)
+	 * must not leave the others waiting, nor go unsaid */
+	capture_begin(&cap);
+	do {
+		if (o.p.validation >= n_all) {
+			rc = usage_error("train", "--validation %zu must be below the %zu training rows", o.p.validation, n_all);
+			break;
 		}
-		if (r) {
+		char err[SOFTREG_ERRLEN];
+		if (split && !ranged) {
+			size_t row0, count;
+			all = train, all_test = test;
+			softreg_dist_shard(cli_dist, all.n, all.n - o.p.validation, !o.shard, &row0, &count);
+			train = softreg_dataset_rows(&all, row0, count);
+			enum softreg_result r = softreg_dist_hold(cli_dist, &train, row0, all.n, err);
+			memset(&test, 0, sizeof(test));
+			if (have_test && r == SOFTREG_OK) { /* whole blocks: the evaluation is that of one process */
+				softreg_dist_shard(cli_dist, all_test.n, all_test.n, 1, &row0, &count);
+				test = softreg_dataset_rows(&all_test, row0, count);
+				r = softreg_dist_hold(cli_dist, &test, row0, all_test.n, err);
+			}
+			if (r) {
+				rc = runtime_error("%s", err);
+				break;
+			}
+		}
+		if ((rc = make_model(&o, &train, ranged ? &every : split ? &all : &train, &c.m, &c.state)))
+			break;
+		if (softreg_model_check_data(c.m, &train, o.resume ? o.resume : data_name(&o.data), err) ||
+		    (have_test && softreg_model_check_data(c.m, &test, "test data", err))) {
 			rc = runtime_error("%s", err);
-			goto out;
+			break;
 		}
-	}
-	if ((rc = make_model(&o, &train, ranged ? &every : split ? &all : &train, &c.m, &c.state)))
-		goto out;
-	if (softreg_model_check_data(c.m, &train, o.resume ? o.resume : data_name(&o.data), err) ||
-	    (have_test && softreg_model_check_data(c.m, &test, "test data", err))) {
-		rc = runtime_error("%s", err);
-		goto out;
-	}
-	static char buf[4096]; /* static: off a small stack */
-	if (have_test && (rc = data_map(&test, c.m->classes, c.m->k, data_labels_name(&o.data, 1, buf, sizeof(buf)))))
-		goto out;
-	double t_csr = cli_now(); /* the CSR, if the sparse kernel trains dense data, counts as loading */
-	if ((rc = data_sparsify("train", o.p.kernel, c.m, o.p.solver == SOFTREG_SOLVER_SGD ? o.p.batch : 0, &train,
-				have_test ? &test : NULL)))
-		goto out;
-	load_s += cli_now() - t_csr;
-	if ((rc = check_blas_headroom(threads)))
+		static char buf[4096]; /* static: off a small stack */
+		if (have_test && (rc = data_map(&test, c.m->classes, c.m->k, data_labels_name(&o.data, 1, buf, sizeof(buf)))))
+			break;
+		double t_csr = cli_now(); /* the CSR, if the sparse kernel trains dense data, counts as loading */
+		if ((rc = data_sparsify("train", cli_dist, o.p.kernel, c.m, o.p.solver == SOFTREG_SOLVER_SGD ? o.p.batch : 0,
+					&train, have_test ? &test : NULL)))
+			break;
+		load_s += cli_now() - t_csr;
+		if ((rc = check_blas_headroom(threads)))
+			break;
+	} while (0);
+	if ((rc = capture_agree(&cap, rc)))
 		goto out;
 	c.n_all = n_all;
 	c.n_test = n_test_all;

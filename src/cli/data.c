@@ -101,13 +101,16 @@ int data_map(struct softreg_dataset *ds, const int64_t *classes, size_t k, const
 	return 0;
 }
 
-int data_sparsify(const char *cmd, const struct softreg_kernel *kernel, const struct softreg_model *m, size_t batch,
-		  struct softreg_dataset *train, struct softreg_dataset *test)
+int data_sparsify(const char *cmd, const struct softreg_dist *dist, const struct softreg_kernel *kernel,
+		  const struct softreg_model *m, size_t batch, struct softreg_dataset *train, struct softreg_dataset *test)
 {
 	if (train->x.kind == SOFTREG_SOURCE_CSR)
 		return 0;
-	if (!kernel)
-		kernel = softreg_kernel_choose(&train->x, m, batch, NULL);
+	if (!kernel) { /* process 0's choice, made on the rows every process count gives it */
+		int sparse = softreg_kernel_choose(&train->x, m, batch, NULL) == &softreg_kernel_sparse;
+		softreg_dist_bcast(dist, &sparse, sizeof(sparse));
+		kernel = sparse ? &softreg_kernel_sparse : &softreg_kernel_blas;
+	}
 	if (kernel != &softreg_kernel_sparse)
 		return 0;
 	bool centres = false;

@@ -68,9 +68,10 @@ int data_map(struct softreg_dataset *ds, const int64_t *classes, size_t k, const
 
 /* Dense training (and test) data to CSR when the sparse kernel will train
  * them: asked for (--kernel sparse), or chosen by softreg_kernel_choose()
- * for 'kernel' NULL (auto); a usage error when 'm' centres its features. */
-int data_sparsify(const char *cmd, const struct softreg_kernel *kernel, const struct softreg_model *m, size_t batch,
-		  struct softreg_dataset *train, struct softreg_dataset *test);
+ * for 'kernel' NULL (auto; process 0 decides for all of 'dist'); a usage
+ * error when 'm' centres its features. */
+int data_sparsify(const char *cmd, const struct softreg_dist *dist, const struct softreg_kernel *kernel,
+		  const struct softreg_model *m, size_t batch, struct softreg_dataset *train, struct softreg_dataset *test);
 
 /* the file that holds the training (test 0) or test (1) labels, for
  * messages: the labels file, the features file (libsvm, CSV), or the IDX
