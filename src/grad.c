@@ -24,12 +24,16 @@
 
 double sr_blas_loss_grad_shared(const struct softreg_model *m, const struct softreg_batch *b, float *grad,
 				struct softreg_workspace *ws);
+double sr_sparse_loss_grad_shared(const struct softreg_model *m, const struct softreg_batch *b, float *grad,
+				  struct softreg_workspace *ws);
 
 double sr_batch_sums(const struct softreg_model *m, const struct softreg_batch *b, struct softreg_workspace *ws,
 		     float *grad)
 {
 	if (sr_dist_on(ws->dist) && ws->kernel == &softreg_kernel_blas)
 		return sr_blas_loss_grad_shared(m, b, grad, ws);
+	if (sr_dist_on(ws->dist) && ws->kernel == &softreg_kernel_sparse)
+		return sr_sparse_loss_grad_shared(m, b, grad, ws);
 	return ws->kernel->loss_grad(m, b, grad, ws);
 }
 

@@ -101,6 +101,7 @@ size_t sr_sparse_nchunks(size_t m);
  * gradients at most */
 size_t sr_sparse_blocks(size_t k);
 size_t sr_sparse_groups_max(size_t k);
+size_t sr_sparse_group_stride(size_t k, size_t d);
 /* the blas kernel's per-thread X buffer and per-group partial, in floats
  * (0 when they overflow) */
 size_t sr_blas_x_stride(size_t k, size_t d);

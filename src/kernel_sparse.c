@@ -29,6 +29,7 @@
  * The model's preprocessing must not centre (mean 0: softreg_model_check_data
  * refuses a centring model for sparse data), so an absent feature stays 0. */
 #include "internal.h"
+#include "dist.h"
 
 #include <omp.h>
 #include <stdatomic.h>
@@ -469,6 +470,14 @@ size_t sr_sparse_groups_max(size_t k)
 	return sr_sparse_blocks(k) <= ROWGROUP_BLOCKS ? MAX_GROUPS : 1;
 }
 
+/* a group's partial: Gt (d, kp), then its bias gradient (blocks of
+ * GB_STRIDE), rounded to whole cache lines: one piece to gather */
+size_t sr_sparse_group_stride(size_t k, size_t d)
+{
+	size_t nb = sr_sparse_blocks(k), n = d * nb * LANES + nb * GB_STRIDE;
+	return (n + 15) / 16 * 16;
+}
+
 static size_t ngroups(size_t m, size_t nc, size_t nb)
 {
 	if (nb > ROWGROUP_BLOCKS)
@@ -478,60 +487,98 @@ static size_t ngroups(size_t m, size_t nc, size_t nb)
 	return g < nc ? g : nc;
 }
 
-static double rowgroup_loss_grad(const struct softreg_model *m, const struct softreg_batch *b, float *grad_sum,
-				 struct softreg_workspace *ws, const struct path *path)
+/* the groups [g0, g1) of G: their partials and their chunks' losses */
+static void compute_row_groups(const struct softreg_model *m, const struct softreg_batch *b, bool grad,
+			       struct softreg_workspace *ws, const struct path *path, size_t G, size_t g0, size_t g1)
 {
 	size_t k = m->k, d = m->d, nb = sr_sparse_blocks(k), kp = nb * LANES, nc = nchunks(b->m);
-	size_t G = ngroups(b->m, nc, nb), gt_size = d * kp, gb_size = nb * GB_STRIDE;
+	size_t gs = sr_sparse_group_stride(k, d);
 	struct op o = op_of(m, b, ws, path);
-	bool grad = grad_sum != NULL;
 	load_bias(m, ws);
-#pragma omp parallel num_threads(team(ws, G))
+#pragma omp parallel num_threads(team(ws, g1 - g0))
 	{
 		size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
-		size_t j0 = sr_part(t, d, nt), j1 = sr_part(t + 1, d, nt);
-		load_rows(m, ws, j0, j1);
-		for (size_t g = sr_part(t, G, nt); grad && g < sr_part(t + 1, G, nt); g++) {
-			memset(ws->Gt + g * gt_size, 0, gt_size * sizeof(float));
-			memset(ws->gb + g * gb_size, 0, gb_size * sizeof(float));
-		}
+		load_rows(m, ws, sr_part(t, d, nt), sr_part(t + 1, d, nt));
+		size_t h0 = g0 + sr_part(t, g1 - g0, nt), h1 = g0 + sr_part(t + 1, g1 - g0, nt);
+		for (size_t g = h0; grad && g < h1; g++)
+			memset(ws->Gt + g * gs, 0, gs * sizeof(float));
 		if (nt > 1) {
 #pragma omp barrier
 		}
-		for (size_t g = sr_part(t, G, nt); g < sr_part(t + 1, G, nt); g++) {
+		for (size_t g = h0; g < h1; g++) {
 			struct op og = o;
-			og.Gt = ws->Gt + g * gt_size;
-			og.gb = ws->gb + g * gb_size;
+			og.Gt = ws->Gt + g * gs;
+			og.gb = og.Gt + d * kp;
 			for (size_t c = sr_part(g, nc, G); c < sr_part(g + 1, nc, G); c++)
 				fused_chunk(path, &og, ws, c, nb, k, grad, ws->ztmp + t * kp);
 		}
-		if (grad) {
-			if (nt > 1) {
-#pragma omp barrier
-			}
-			const float *is = fscales(m);
-			for (size_t j = j0; j < j1; j++) {
-				float s = is ? is[j] : m->scale, acc[ROWGROUP_BLOCKS * LANES];
-				memcpy(acc, ws->Gt + j * kp, kp * sizeof(float));
-				for (size_t g = 1; g < G; g++)
-					for (size_t c = 0; c < kp; c++)
-						acc[c] += ws->Gt[g * gt_size + j * kp + c];
-				for (size_t c = 0; c < k; c++)
-					grad_sum[c * d + j] = acc[c] * s;
-			}
-			if (t == 0)
-				for (size_t c = 0; c < k; c++) {
-					float acc = 0;
-					for (size_t g = 0; g < G; g++)
-						acc += ws->gb[g * gb_size + c / LANES * GB_STRIDE + c % LANES];
-					grad_sum[k * d + c] = acc;
-				}
-		}
 	}
+}
+
+/* grad_sum from the G partials, added in group order; each thread its features */
+static void add_row_groups(const struct softreg_model *m, struct softreg_workspace *ws, size_t G, float *grad_sum)
+{
+	size_t k = m->k, d = m->d, kp = sr_sparse_blocks(k) * LANES, gs = sr_sparse_group_stride(k, d);
+	const float *is = fscales(m);
+#pragma omp parallel num_threads(team(ws, G))
+	{
+		size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+		for (size_t j = sr_part(t, d, nt); j < sr_part(t + 1, d, nt); j++) {
+			float s = is ? is[j] : m->scale, acc[ROWGROUP_BLOCKS * LANES];
+			memcpy(acc, ws->Gt + j * kp, kp * sizeof(float));
+			for (size_t g = 1; g < G; g++)
+				for (size_t c = 0; c < kp; c++)
+					acc[c] += ws->Gt[g * gs + j * kp + c];
+			for (size_t c = 0; c < k; c++)
+				grad_sum[c * d + j] = acc[c] * s;
+		}
+		if (t == 0)
+			for (size_t c = 0; c < k; c++) {
+				float acc = 0;
+				for (size_t g = 0; g < G; g++)
+					acc += ws->Gt[g * gs + d * kp + c / LANES * GB_STRIDE + c % LANES];
+				grad_sum[k * d + c] = acc;
+			}
+	}
+}
+
+static double chunk_losses(const struct softreg_workspace *ws, size_t nc)
+{
 	double total = 0;
 	for (size_t c = 0; c < nc; c++)
 		total += ws->loss[c];
 	return total;
+}
+
+static double rowgroup_loss_grad(const struct softreg_model *m, const struct softreg_batch *b, float *grad_sum,
+				 struct softreg_workspace *ws, const struct path *path)
+{
+	size_t nc = nchunks(b->m), G = ngroups(b->m, nc, sr_sparse_blocks(m->k));
+	compute_row_groups(m, b, grad_sum != NULL, ws, path, G, 0, G);
+	if (grad_sum)
+		add_row_groups(m, ws, G, grad_sum);
+	return chunk_losses(ws, nc);
+}
+
+/* The same sums with the row groups shared among the processes of ws->dist
+ * (SGD under MPI): this process computes its share of the groups, every
+ * process gathers every partial and chunk loss and adds them in group order
+ * as above: the same bits as one process. With more than 16 classes (one
+ * group) every process computes the whole batch. */
+double sr_sparse_loss_grad_shared(const struct softreg_model *m, const struct softreg_batch *b, float *grad_sum,
+				  struct softreg_workspace *ws)
+{
+	size_t nb = sr_sparse_blocks(m->k), nc = nchunks(b->m), G = ngroups(b->m, nc, nb), g0, g1;
+	if (b->m == 0 || nb > ROWGROUP_BLOCKS || G < 2)
+		return softreg_kernel_sparse.loss_grad(m, b, grad_sum, ws);
+	sr_dist_share(ws->dist, G, &g0, &g1);
+	if (g1 > g0)
+		compute_row_groups(m, b, grad_sum != NULL, ws, best_path(), G, g0, g1);
+	size_t gs = sr_sparse_group_stride(m->k, m->d);
+	sr_dist_gather_groups(ws->dist, ws->Gt, gs, grad_sum ? gs : 0, G, ws->loss, nc);
+	if (grad_sum)
+		add_row_groups(m, ws, G, grad_sum);
+	return chunk_losses(ws, nc);
 }
 
 // X (m, d) sparse, W (k, d), b (k), grad_sum (k*d + k); G = S - Y overwrites Z (blocks, m, 8)

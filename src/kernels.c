@@ -86,7 +86,11 @@ static bool layout_of(const struct softreg_kernel *kern, size_t m_max, size_t k,
 		size_t groups = sr_sparse_groups_max(k);
 		L->bk = sr_sparse_blocks(k) * 8;
 		L->gb = groups * 2 * L->bk; /* a block's 8 floats a cache line apart */
-		return sr_mul(L->bk, d, &L->Wt) && sr_mul(groups, L->Wt, &L->Gt) && sr_mul(m_max, L->bk, &L->Zp) &&
+		if (!sr_mul(L->bk, d, &L->Wt))
+			return false;
+		/* row groups (k <= 16): each group's Gt and gb together; else Gt alone */
+		size_t gs = groups > 1 ? sr_sparse_group_stride(k, d) : L->Wt;
+		return sr_mul(groups, gs, &L->Gt) && sr_mul(m_max, L->bk, &L->Zp) &&
 		       sr_mul((size_t)threads, L->bk, &L->ztmp);
 	}
 	if (kern == &softreg_kernel_blas) {

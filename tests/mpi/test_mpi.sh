@@ -172,6 +172,8 @@ mnist=${SOFTREG_TEST_DATA:-}
 if [[ -n $mnist && -e $mnist/train-labels-idx1-ubyte.gz || -e $mnist/train-labels-idx1-ubyte ]]; then
 	same_bytes mnist-lbfgs "$mnist" --solver lbfgs --max-iter 20
 	same_bytes mnist-sgd-100 "$mnist" --batch 100 --epochs 1
+	# the sparse kernel's row groups (4 at batch 512) shared among the processes
+	same_bytes mnist-sgd-512 "$mnist" --batch 512 --epochs 1
 else
 	echo "no MNIST at '$mnist': its cases skipped"
 fi
