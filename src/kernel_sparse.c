@@ -194,22 +194,27 @@ AVX2 static inline __attribute__((always_inline)) void fwd_avx2_strip(const stru
 	}
 }
 
+/* row i's blocks [b0, b1) through STRIP_FN in strips of 2 blocks (then 1),
+ * on the compact CSR (C true) or the full one: the strip width and C are
+ * constants in each call, so the strip's registers are fixed */
+#define FOR_STRIPS(STRIP_FN)                                                   \
+	size_t row = sr_row(o->b, i), blk = b0;                                \
+	uint64_t p0 = o->indptr[row], p1 = o->indptr[row + 1];                 \
+	bool C = o->values8 != NULL;                                           \
+	for (; blk + 2 <= b1; blk += 2) {                                      \
+		if (C)                                                         \
+			STRIP_FN(o, p0, p1, i, b0, b1, blk, 2, true);          \
+		else                                                           \
+			STRIP_FN(o, p0, p1, i, b0, b1, blk, 2, false);         \
+	}                                                                      \
+	if (blk < b1 && C)                                                     \
+		STRIP_FN(o, p0, p1, i, b0, b1, blk, 1, true);                  \
+	else if (blk < b1)                                                     \
+		STRIP_FN(o, p0, p1, i, b0, b1, blk, 1, false)
+
 AVX2 static void fwd_avx2(const struct op *o, size_t i, size_t b0, size_t b1)
 {
-	size_t row = sr_row(o->b, i);
-	uint64_t p0 = o->indptr[row], p1 = o->indptr[row + 1];
-	size_t blk = b0;
-	if (o->values8) {
-		for (; blk + 2 <= b1; blk += 2)
-			fwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 2, true);
-		if (blk < b1)
-			fwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 1, true);
-		return;
-	}
-	for (; blk + 2 <= b1; blk += 2)
-		fwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 2, false);
-	if (blk < b1)
-		fwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 1, false);
+	FOR_STRIPS(fwd_avx2_strip);
 }
 
 AVX2 static inline __attribute__((always_inline)) void bwd_avx2_strip(const struct op *o, uint64_t p0, uint64_t p1,
@@ -238,20 +243,7 @@ AVX2 static inline __attribute__((always_inline)) void bwd_avx2_strip(const stru
 
 AVX2 static void bwd_avx2(const struct op *o, size_t i, size_t b0, size_t b1)
 {
-	size_t row = sr_row(o->b, i);
-	uint64_t p0 = o->indptr[row], p1 = o->indptr[row + 1];
-	size_t blk = b0;
-	if (o->values8) {
-		for (; blk + 2 <= b1; blk += 2)
-			bwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 2, true);
-		if (blk < b1)
-			bwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 1, true);
-		return;
-	}
-	for (; blk + 2 <= b1; blk += 2)
-		bwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 2, false);
-	if (blk < b1)
-		bwd_avx2_strip(o, p0, p1, i, b0, b1, blk, 1, false);
+	FOR_STRIPS(bwd_avx2_strip);
 }
 #endif
 
