@@ -80,8 +80,9 @@ void print_header(FILE *f, const struct run *r)
 	fprintf(f, "cpu      %s, %d cores; simd %s\n", m->cpu, m->cores, m->simd);
 	fprintf(f, "blas     %s\n", m->blas_config);
 	fprintf(f, "         core %s, %s threading\n", m->blas_core, m->blas_parallel);
-	fprintf(f, "env      OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s\n", or_unset(m->coretype_env),
-		or_unset(m->l2_env));
+	fprintf(f, "env      OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s SOFTREG_DISABLE_CPU_FEATURES=%s\n",
+		or_unset(m->coretype_env), or_unset(m->l2_env), or_unset(getenv("SOFTREG_DISABLE_CPU_FEATURES")));
+	fprintf(f, "sparse   %s loops\n", softreg_sparse_path());
 	if (m->core_note)
 		fprintf(f, "warning  %s\n", m->core_note);
 	print_data(f, r);
@@ -230,6 +231,9 @@ static void json_machine(FILE *f, const struct run *r)
 	json_string(f, m->coretype_env ? m->coretype_env : "");
 	fputs(", \"OPENBLAS_L2_SIZE\": ", f);
 	json_string(f, m->l2_env ? m->l2_env : "");
+	fputs(", \"SOFTREG_DISABLE_CPU_FEATURES\": ", f);
+	json_string(f, getenv("SOFTREG_DISABLE_CPU_FEATURES") ? getenv("SOFTREG_DISABLE_CPU_FEATURES") : "");
+	fprintf(f, ", \"sparse_path\": \"%s\"", softreg_sparse_path());
 	fputs(", \"loadavg\": ", f);
 	json_number(f, m->loadavg);
 	fputs(", \"threads\": [", f);
