@@ -19,8 +19,8 @@ The library: $SOFTREG_LIB when set; else build/libsoftreg.so.0 of the
 repository when this package is imported from its source tree
 (PYTHONPATH=src/python); else ctypes.util.find_library('softreg'); else
 libsoftreg.so.0 on the loader's path. `softreg.lib_path` says which.
-Importing sets OMP_WAIT_POLICY=passive unless it is set (as the CLI does:
-OpenMP threads sleep rather than spin at barriers).
+Importing sets OMP_WAIT_POLICY=passive unless it is set (OpenMP threads sleep
+rather than spin at barriers; the CLI bounds the spin instead).
 
 Errors of the library raise ValueError (bad data or parameters), OSError (a
 file) or MemoryError, carrying the library's one-line message; each is also a
