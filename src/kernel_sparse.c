@@ -3,22 +3,28 @@
  * z_c = b_c + sum over the row's nonzeros (j, v) of W[c][j] v, and the
  * gradient scatters G[i][c] v into dW[c][j].
  *
- * Layout. For each call W is copied transposed, in blocks of 8 classes:
- * Wt[block][j][0..8] = W[block*8 + l][j] * s_j, where s_j is the model's
- * scale (or 1/std_j), so one nonzero is one broadcast and one FMA per block
- * of 8 classes, and its gradient one load, FMA and store per block into Gt,
- * laid out alike; padded classes are zero. The copies cost 2kd per call,
- * against 2 nnz k for the batch. Rows are visited in batch order; the
- * nonzeros of the row 4 ahead are prefetched (rows come shuffled).
+ * Layout. For each call W is copied transposed, the feature scale s_j (the
+ * model's scale or 1/std_j) folded in, in blocks of 8 classes: row j of a
+ * thread's copy holds its blocks' W[c][j] s_j, 8 floats a block, padded
+ * classes 0. So a nonzero costs one broadcast and one FMA per block forward
+ * and one load, FMA and store per block into Gt (laid out alike) backward.
+ * The copies cost 2kd per call, against 4 nnz k for the batch (what makes
+ * the kernel lose below ~96 rows a batch). A logit sums its nonzeros in 4
+ * interleaved partial sums. Rows come shuffled: the nonzeros of the row 16
+ * ahead, and the offsets of the row 32 ahead, are prefetched. CSR made of
+ * uint8 pixels has a compact copy (uint16 indices, uint8 values) that the
+ * AVX2 loops read: 3 bytes a nonzero instead of 8.
  *
- * Threads. The class blocks are split between threads: a thread computes
- * the logits of its classes for every row, then (after a barrier and the
- * softmax of rows split by chunks) the gradient of its classes, over the
- * rows in batch order. So every logit and every gradient entry is computed
- * by one thread in one order, whatever the thread count: the same bits at
- * any thread count, no partial gradients to add up, and threads write
- * disjoint blocks (no shared cache lines). With one block (k <= 8) the
- * kernel runs on one thread.
+ * Threads. k <= 16 (one or two blocks): the batch's chunks are cut into row
+ * groups by the batch size alone (a group per 128 rows, at most 4); a row
+ * goes through logits, softmax and scatter in one pass, into its group's
+ * partial gradient; the partials are added in group order, each thread
+ * adding its features. More classes: the threads split the blocks; each
+ * computes its classes' logits for every row, then (after a barrier and the
+ * softmax of rows split by chunks) its classes' gradient over the rows in
+ * batch order, with no partials. Either way every sum has one order
+ * whatever the thread count: the same bits at any thread count. Under MPI
+ * the row groups are shared among the processes (sr_sparse_loss_grad_shared).
  *
  * Paths. The loops are written for AVX2 + FMA (function target attributes,
  * so a portable build has them) and in plain C; the CPU's best is chosen at
@@ -41,7 +47,7 @@
 
 #define LANES 8 /* classes per block */
 #define STRIP 2 /* blocks a row's nonzeros are run over at once */
-#define AHEAD 16  /* rows prefetched ahead */
+#define AHEAD 16 /* rows prefetched ahead */
 
 /* one call's operands, shared by the threads */
 struct op {
