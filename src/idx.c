@@ -286,13 +286,15 @@ static bool gzip_whole(struct src *s, uint64_t size, size_t hdr_len, struct soft
 	return true;
 }
 
-static enum softreg_result read_idx(struct src *s, uint64_t max_bytes, struct softreg_idx *idx, char *err)
+/* Open s->path and read its header into idx (no payload): the file's size
+ * and the header's length; every field checked against the real length. */
+static enum softreg_result read_header(struct src *s, uint64_t max_bytes, struct softreg_idx *idx, uint64_t *size,
+				       size_t *hdr_len, char *err)
 {
-	uint64_t size = 0;
 	uint32_t isize = 0;
-	enum softreg_result r = src_open(s, &size, &isize, err);
+	enum softreg_result r = src_open(s, size, &isize, err);
 	uint8_t hdr[16];
-	size_t have = 0, hdr_len = 0;
+	size_t have = 0;
 	if (r == SOFTREG_OK)
 		r = src_read(s, hdr, 4, &have, err);
 	if (r == SOFTREG_OK && have == 4 && (hdr[3] == 1 || hdr[3] == 3)) {
@@ -301,9 +303,17 @@ static enum softreg_result read_idx(struct src *s, uint64_t max_bytes, struct so
 		have += more;
 	}
 	if (r == SOFTREG_OK)
-		r = parse_header(hdr, have, s->path, max_bytes, idx, &hdr_len, err);
+		r = parse_header(hdr, have, s->path, max_bytes, idx, hdr_len, err);
 	if (r == SOFTREG_OK)
-		r = check_length(s, (uint64_t)hdr_len + idx->nbytes, size, isize, err);
+		r = check_length(s, (uint64_t)*hdr_len + idx->nbytes, *size, isize, err);
+	return r;
+}
+
+static enum softreg_result read_idx(struct src *s, uint64_t max_bytes, struct softreg_idx *idx, char *err)
+{
+	uint64_t size = 0;
+	size_t hdr_len = 0;
+	enum softreg_result r = read_header(s, max_bytes, idx, &size, &hdr_len, err);
 	if (r == SOFTREG_OK && s->gzip && gzip_whole(s, size, hdr_len, idx))
 		return SOFTREG_OK;
 	if (r == SOFTREG_OK)
@@ -356,22 +366,9 @@ enum softreg_result softreg_idx_read_rows(const char *path, uint64_t max_bytes, 
 		return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", path);
 	s->path = path;
 	uint64_t size = 0;
-	uint32_t isize = 0;
-	uint8_t hdr[16];
-	size_t have = 0, hdr_len = 0;
+	size_t hdr_len = 0;
 	struct softreg_idx idx = {0};
-	enum softreg_result r = src_open(s, &size, &isize, err);
-	if (r == SOFTREG_OK)
-		r = src_read(s, hdr, 4, &have, err);
-	if (r == SOFTREG_OK && have == 4 && (hdr[3] == 1 || hdr[3] == 3)) {
-		size_t more = 0;
-		r = src_read(s, hdr + 4, 4u * hdr[3], &more, err);
-		have += more;
-	}
-	if (r == SOFTREG_OK)
-		r = parse_header(hdr, have, path, max_bytes, &idx, &hdr_len, err);
-	if (r == SOFTREG_OK)
-		r = check_length(s, (uint64_t)hdr_len + idx.nbytes, size, isize, err);
+	enum softreg_result r = read_header(s, max_bytes, &idx, &size, &hdr_len, err);
 	size_t rows = idx.dims[0], per = rows ? idx.nbytes / rows : 0;
 	if (r == SOFTREG_OK && (row0 > rows || count > rows - row0))
 		r = sr_fail(err, SOFTREG_ERR_PARAM, "%s: rows %zu..%zu of %zu", path, row0, row0 + count, rows);
