@@ -894,6 +894,20 @@ SOFTREG_API enum softreg_result softreg_dataset_read_libsvm_dist(const struct so
 								 size_t *nclasses_ret, char *err);
 
 /*
+ * softreg_dataset_read_csv_dist() - a CSV file read by the processes of 'd'
+ * together, as softreg_dataset_read_libsvm_dist() reads libsvm (dense
+ * float32 rows; the feature count is the file's width less the label).
+ * Every process reads the file's first non-blank line itself, so the header
+ * and opts->label_column are taken as by one process; the share holding the
+ * header skips it. One process: the whole file.
+ */
+SOFTREG_API enum softreg_result softreg_dataset_read_csv_dist(const struct softreg_dist *d, const char *path,
+							      const struct softreg_read_opts *opts, size_t validation,
+							      int align, struct softreg_dataset *ds, size_t *row0_ret,
+							      size_t *n_ret, int64_t **classes_ret,
+							      size_t *nclasses_ret, char *err);
+
+/*
  * softreg_train_dist() - softreg_train() by the processes of 'dist' together
  * (collective; NULL or one process: softreg_train() itself). Every process
  * passes the same model, parameters and state, and gets the same model back.

@@ -6,8 +6,11 @@
  * "" for a quote), but data fields may not: a quoted number is an error, so a
  * data row reads one way only. Strict: an empty field, a row of another width,
  * NaN or infinity, or a label that is not an integer is an error naming the
- * file and the line. Streamed in blocks like libsvm.c (numparse.h). */
+ * file and the line. Streamed in blocks like libsvm.c (numparse.h); under
+ * MPI, a process reads its share of the lines as libsvm.c does. */
 #include "numparse.h"
+
+#include "dist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,8 @@ struct csv {
 	size_t m, d;        /* fields per line (0 until the first line), d = m - 1 */
 	bool header;
 	uint64_t first;     /* the first line's number */
+	const char *skip;   /* a share of the file: the header, read before */
+	bool part;          /* a share of the file (MPI): no rows at all is fine */
 	float *x;           /* (cap, d) */
 	int64_t *labels;    /* (cap) */
 	size_t n, cap;
@@ -243,7 +248,7 @@ static enum softreg_result data_row(struct csv *c, const char *s, const char *en
 static enum softreg_result parse_line(struct sr_text *t, const char *s, const char *end, char *err)
 {
 	struct csv *c = (struct csv *)t;
-	if (skip_blank(s, end) == end) /* blank lines are skipped */
+	if (skip_blank(s, end) == end || s == c->skip) /* blank lines are skipped */
 		return SOFTREG_OK;
 	if (c->m == 0) {
 		enum softreg_result r = first_line(c, s, end, err);
@@ -282,7 +287,7 @@ static enum softreg_result begin(struct csv *c, const char *name, const struct s
 static enum softreg_result finish(struct csv *c, enum softreg_result r, struct softreg_dataset *ds, char *err)
 {
 	sr_numctx_free(&c->num);
-	if (r == SOFTREG_OK && c->n == 0)
+	if (r == SOFTREG_OK && c->n == 0 && !c->part)
 		r = sr_fail(err, SOFTREG_ERR_FORMAT, c->m ? "%s: no data rows (a header alone)"
 							  : "%s: no data (the file is empty or blank)",
 			    c->t.name);
@@ -291,11 +296,12 @@ static enum softreg_result finish(struct csv *c, enum softreg_result r, struct s
 		free(c->labels);
 		return r;
 	}
-	/* shrink to fit: doubling leaves up to half unused */
-	float *x = realloc(c->x, c->n * c->d * sizeof(float));
-	int64_t *l = realloc(c->labels, c->n * sizeof(int64_t));
-	c->x = x ? x : c->x;
-	c->labels = l ? l : c->labels;
+	if (c->n) { /* shrink to fit: doubling leaves up to half unused */
+		float *x = realloc(c->x, c->n * c->d * sizeof(float));
+		int64_t *l = realloc(c->labels, c->n * sizeof(int64_t));
+		c->x = x ? x : c->x;
+		c->labels = l ? l : c->labels;
+	}
 	ds->x = (struct softreg_source){.kind = SOFTREG_SOURCE_F32, .n = c->n, .d = c->d, .data = c->x};
 	ds->n = c->n;
 	ds->d = c->d;
@@ -332,4 +338,47 @@ enum softreg_result sr_csv_read(const char *path, const struct softreg_read_opts
 				char *err)
 {
 	return sr_csv_read_block(path, opts, SR_TEXT_BLOCK, ds, err);
+}
+
+/* the file's first non-blank line alone (its width, header, label column) */
+static enum softreg_result head_line(struct sr_text *t, const char *s, const char *end, char *err)
+{
+	struct csv *c = (struct csv *)t;
+	if (c->m || skip_blank(s, end) == end)
+		return SOFTREG_OK;
+	enum softreg_result r = first_line(c, s, end, err);
+	c->skip = c->header ? s : NULL;
+	return r;
+}
+
+/* The rows of the lines that start in bytes [b0, b1) of 'path', as
+ * sr_libsvm_read_range() reads its lines; none is fine. Every process first
+ * reads the file's first non-blank line, whichever share holds it, so the
+ * width, the header and the label column are those of one process; the
+ * header itself is skipped by the share that holds it. */
+enum softreg_result sr_csv_read_range(const char *path, const struct softreg_read_opts *opts, uint64_t b0,
+				      uint64_t b1, struct softreg_dataset *ds, char *err)
+{
+	char name[4200];
+	snprintf(name, sizeof(name), b0 ? "%s, from byte %llu" : "%s", path, (unsigned long long)b0);
+	struct csv c;
+	enum softreg_result r = begin(&c, path, opts, ds, err);
+	if (r)
+		return r;
+	c.part = true;
+	c.t.on_line = head_line;
+	const char *map;
+	size_t size, start, end, used = 0;
+	r = sr_text_map(path, b0, b1, &map, &size, &start, &end, err);
+	for (size_t at = 0; r == SOFTREG_OK && !c.m && at < size; at += used) {
+		const char *nl = memchr(map + at, '\n', size - at);
+		r = sr_text_lines(&c.t, map + at, nl ? (size_t)(nl - map) + 1 - at : size - at, true, &used, err);
+	}
+	c.t.name = name;
+	c.t.line = 0;
+	c.t.on_line = parse_line;
+	if (r == SOFTREG_OK && start < end)
+		r = sr_text_lines(&c.t, map + start, end - start, true, &used, err);
+	sr_text_unmap(map, size);
+	return finish(&c, r, ds, err);
 }

@@ -609,7 +609,7 @@ enum softreg_result softreg_dataset_load_rows(const char *images, const char *la
 	return SOFTREG_OK;
 }
 
-/* ---- a libsvm file read by the processes together ---- */
+/* ---- a libsvm or CSV file read by the processes together ---- */
 
 #if SOFTREG_MPI
 static int cmp_i64(const void *a, const void *b)
@@ -629,36 +629,27 @@ static void route(size_t o, size_t c, const size_t *lo, const size_t *hi, int N,
 	}
 }
 
-/* the rows of L (this process's lines, rows [o[me], o[me] + L->n) of the
- * file) to where softreg_dist_shard() puts them; into 'ds' */
-static enum softreg_result move_rows(const struct softreg_dist *d, const struct softreg_dataset *L, const size_t *o,
-				     const size_t *c, const size_t *lo, const size_t *hi, size_t dfeat,
-				     struct softreg_dataset *ds, char *err)
+/* L's CSR rows to ds->x (n_me rows), as the row counts and offsets of
+ * 'rows' say (sent, then received: 4 x N ints) */
+static enum softreg_result move_csr(const struct softreg_dist *d, const struct softreg_dataset *L, const int *rows,
+				    size_t n_me, size_t dfeat, struct softreg_dataset *ds, char *err)
 {
-	int N = d->size, me = d->rank;
-	size_t n_me = hi[me] - lo[me], nl = L->n;
-	int *ints = calloc(8 * (size_t)N, sizeof(int));
-	int *scnt = ints, *sdsp = ints + N, *rcnt = ints + 2 * N, *rdsp = ints + 3 * N;
-	int *sncnt = ints + 4 * N, *sndsp = ints + 5 * N, *rncnt = ints + 6 * N, *rndsp = ints + 7 * N;
+	int N = d->size;
+	size_t nl = L->n;
+	const int *scnt = rows, *sdsp = rows + N, *rcnt = rows + 2 * N, *rdsp = rows + 3 * N;
+	int *ints = calloc(4 * (size_t)N, sizeof(int));
+	int *sncnt = ints, *sndsp = ints + N, *rncnt = ints + 2 * N, *rndsp = ints + 3 * N;
 	uint64_t *snz = malloc((nl ? nl : 1) * sizeof(uint64_t)), *rnz = malloc((n_me ? n_me : 1) * sizeof(uint64_t));
-	int64_t *labels = malloc((n_me ? n_me : 1) * sizeof(int64_t));
 	uint64_t *indptr = malloc((n_me + 1) * sizeof(uint64_t));
-	int64_t ok = ints && snz && rnz && labels && indptr;
+	int64_t ok = ints && snz && rnz && indptr;
 	sr_dist_sum_i64(d, &ok, 1); /* every process, or none */
 	if (ok != N) {
-		free(ints), free(snz), free(rnz), free(labels), free(indptr);
+		free(ints), free(snz), free(rnz), free(indptr);
 		return sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory to exchange rows");
-	}
-	route(o[me], nl, lo, hi, N, scnt, sdsp);
-	for (int p = 0; p < N; p++) { /* from p: its rows in my range */
-		size_t a = o[p] > lo[me] ? o[p] : lo[me], b = o[p] + c[p] < hi[me] ? o[p] + c[p] : hi[me];
-		rcnt[p] = b > a ? (int)(b - a) : 0;
-		rdsp[p] = b > a ? (int)(a - lo[me]) : 0;
 	}
 	for (size_t i = 0; i < nl; i++)
 		snz[i] = L->x.indptr[i + 1] - L->x.indptr[i];
 	MPI_Alltoallv(snz, scnt, sdsp, MPI_UINT64_T, rnz, rcnt, rdsp, MPI_UINT64_T, d->comm);
-	MPI_Alltoallv(L->labels, scnt, sdsp, MPI_INT64_T, labels, rcnt, rdsp, MPI_INT64_T, d->comm);
 	indptr[0] = 0;
 	for (size_t i = 0; i < n_me; i++)
 		indptr[i + 1] = indptr[i] + rnz[i];
@@ -678,41 +669,99 @@ static enum softreg_result move_rows(const struct softreg_dist *d, const struct 
 		MPI_Alltoallv(L->x.indices, sncnt, sndsp, MPI_UINT32_T, indices, rncnt, rndsp, MPI_UINT32_T, d->comm);
 		MPI_Alltoallv(L->x.values, sncnt, sndsp, MPI_FLOAT, values, rncnt, rndsp, MPI_FLOAT, d->comm);
 	}
-	count(d, nl * 12 + (size_t)L->x.indptr[nl] * 8, sr_now());
+	count(d, nl * 8 + (size_t)L->x.indptr[nl] * 8, sr_now());
 	free(ints);
 	free(snz);
 	free(rnz);
 	if (ok != N) {
-		free(labels), free(indptr), free(indices), free(values);
+		free(indptr), free(indices), free(values);
 		return sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory to exchange rows");
 	}
+	ds->x = (struct softreg_source){.kind = SOFTREG_SOURCE_CSR, .n = n_me, .d = dfeat, .indptr = indptr,
+					.indices = indices, .values = values};
+	sr_dataset_own(ds, indptr);
+	sr_dataset_own(ds, indices);
+	sr_dataset_own(ds, values);
+	return SOFTREG_OK;
+}
+
+/* L's dense float32 rows (CSV) likewise: one MPI type a row, so the counts
+ * are rows */
+static enum softreg_result move_dense(const struct softreg_dist *d, const struct softreg_dataset *L, const int *rows,
+				      size_t n_me, size_t dfeat, struct softreg_dataset *ds, char *err)
+{
+	int N = d->size;
+	size_t bytes;
+	float *x = sr_mul(n_me ? n_me : 1, dfeat * sizeof(float), &bytes) ? malloc(bytes) : NULL;
+	int64_t ok = x != NULL;
+	sr_dist_sum_i64(d, &ok, 1);
+	if (ok != N) {
+		free(x);
+		return sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory to exchange rows");
+	}
+	MPI_Datatype row;
+	MPI_Type_contiguous((int)dfeat, MPI_FLOAT, &row);
+	MPI_Type_commit(&row);
+	MPI_Alltoallv(L->x.data, rows, rows + N, row, x, rows + 2 * N, rows + 3 * N, row, d->comm);
+	MPI_Type_free(&row);
+	count(d, L->n * dfeat * sizeof(float), sr_now());
+	ds->x = (struct softreg_source){.kind = SOFTREG_SOURCE_F32, .n = n_me, .d = dfeat, .data = x};
+	sr_dataset_own(ds, x);
+	return SOFTREG_OK;
+}
+
+/* the rows of L (this process's lines, rows [o[me], o[me] + L->n) of the
+ * file) to where softreg_dist_shard() puts them; into 'ds', CSR or dense as L */
+static enum softreg_result move_rows(const struct softreg_dist *d, const struct softreg_dataset *L, const size_t *o,
+				     const size_t *c, const size_t *lo, const size_t *hi, size_t dfeat,
+				     struct softreg_dataset *ds, char *err)
+{
+	int N = d->size, me = d->rank;
+	size_t n_me = hi[me] - lo[me], nl = L->n;
+	int *rows = calloc(4 * (size_t)N, sizeof(int));
+	int *scnt = rows, *sdsp = rows + N, *rcnt = rows + 2 * N, *rdsp = rows + 3 * N;
+	int64_t *labels = malloc((n_me ? n_me : 1) * sizeof(int64_t));
+	int64_t ok = rows && labels;
+	sr_dist_sum_i64(d, &ok, 1); /* every process, or none */
+	if (ok != N) {
+		free(rows), free(labels);
+		return sr_fail(err, SOFTREG_ERR_NOMEM, "out of memory to exchange rows");
+	}
+	route(o[me], nl, lo, hi, N, scnt, sdsp);
+	for (int p = 0; p < N; p++) { /* from p: its rows in my range */
+		size_t a = o[p] > lo[me] ? o[p] : lo[me], b = o[p] + c[p] < hi[me] ? o[p] + c[p] : hi[me];
+		rcnt[p] = b > a ? (int)(b - a) : 0;
+		rdsp[p] = b > a ? (int)(a - lo[me]) : 0;
+	}
+	MPI_Alltoallv(L->labels, scnt, sdsp, MPI_INT64_T, labels, rcnt, rdsp, MPI_INT64_T, d->comm);
+	count(d, nl * 8, sr_now());
 	memset(ds, 0, sizeof(*ds));
 	ds->n = n_me;
 	ds->d = dfeat;
 	ds->rows = 1;
 	ds->cols = dfeat;
-	ds->x = (struct softreg_source){.kind = SOFTREG_SOURCE_CSR, .n = n_me, .d = dfeat, .indptr = indptr,
-					.indices = indices, .values = values};
 	ds->labels = labels;
-	sr_dataset_own(ds, indptr);
-	sr_dataset_own(ds, indices);
-	sr_dataset_own(ds, values);
 	sr_dataset_own(ds, labels);
-	return SOFTREG_OK;
+	enum softreg_result r = L->x.kind == SOFTREG_SOURCE_CSR ? move_csr(d, L, rows, n_me, dfeat, ds, err)
+								: move_dense(d, L, rows, n_me, dfeat, ds, err);
+	free(rows);
+	if (r)
+		softreg_dataset_free(ds);
+	return r;
 }
 #endif
 
-enum softreg_result softreg_dataset_read_libsvm_dist(const struct softreg_dist *d, const char *path,
-						     const struct softreg_read_opts *opts, size_t validation,
-						     int align, struct softreg_dataset *ds, size_t *row0_ret,
-						     size_t *n_ret, int64_t **classes_ret, size_t *nclasses_ret,
-						     char *err)
+/* softreg_dataset_read_libsvm_dist() and softreg_dataset_read_csv_dist() */
+static enum softreg_result read_text_dist(const struct softreg_dist *d, const char *path, bool csv,
+					  const struct softreg_read_opts *opts, size_t validation, int align,
+					  struct softreg_dataset *ds, size_t *row0_ret, size_t *n_ret,
+					  int64_t **classes_ret, size_t *nclasses_ret, char *err)
 {
 	memset(ds, 0, sizeof(*ds));
 	*row0_ret = *n_ret = *nclasses_ret = 0;
 	*classes_ret = NULL;
 	if (!sr_dist_on(d)) {
-		enum softreg_result r = sr_libsvm_read(path, opts, ds, err);
+		enum softreg_result r = csv ? sr_csv_read(path, opts, ds, err) : sr_libsvm_read(path, opts, ds, err);
 		*n_ret = ds->n;
 		return r;
 	}
@@ -726,7 +775,8 @@ enum softreg_result softreg_dataset_read_libsvm_dist(const struct softreg_dist *
 	struct softreg_dataset L = {0};
 	sr_dist_share(d, size, &b0, &b1);
 	if (r == SOFTREG_OK)
-		r = sr_libsvm_read_range(path, opts, b0, b1, &L, err);
+		r = csv ? sr_csv_read_range(path, opts, b0, b1, &L, err)
+			: sr_libsvm_read_range(path, opts, b0, b1, &L, err);
 	/* every process's rows, features and dropped values, then the distinct labels */
 	size_t nw = 3 * (size_t)N;
 	int64_t *v = calloc(nw, sizeof(int64_t));
@@ -759,9 +809,13 @@ enum softreg_result softreg_dataset_read_libsvm_dist(const struct softreg_dist *
 			hi[q] = lo[q] + cnt;
 		}
 	}
+	/* the messages of one process */
 	r = o ? SOFTREG_OK : sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", path);
 	if (r == SOFTREG_OK && n == 0)
-		r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: no samples (every line is blank or a comment)", path);
+		r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: %s", path,
+			    !csv    ? "no samples (every line is blank or a comment)"
+			    : dfeat ? "no data rows (a header alone)"
+				    : "no data (the file is empty or blank)");
 	if (r == SOFTREG_OK && dfeat == 0)
 		r = sr_fail(err, SOFTREG_ERR_FORMAT, "%s: no features (every line holds a label alone)", path);
 	if ((r = softreg_dist_agree(d, r, err))) {
@@ -822,6 +876,25 @@ enum softreg_result softreg_dataset_read_libsvm_dist(const struct softreg_dist *
 	(void)row0_ret;
 	return SOFTREG_OK;
 #endif
+}
+
+enum softreg_result softreg_dataset_read_libsvm_dist(const struct softreg_dist *d, const char *path,
+						     const struct softreg_read_opts *opts, size_t validation,
+						     int align, struct softreg_dataset *ds, size_t *row0_ret,
+						     size_t *n_ret, int64_t **classes_ret, size_t *nclasses_ret,
+						     char *err)
+{
+	return read_text_dist(d, path, false, opts, validation, align, ds, row0_ret, n_ret, classes_ret,
+			      nclasses_ret, err);
+}
+
+enum softreg_result softreg_dataset_read_csv_dist(const struct softreg_dist *d, const char *path,
+						  const struct softreg_read_opts *opts, size_t validation, int align,
+						  struct softreg_dataset *ds, size_t *row0_ret, size_t *n_ret,
+						  int64_t **classes_ret, size_t *nclasses_ret, char *err)
+{
+	return read_text_dist(d, path, true, opts, validation, align, ds, row0_ret, n_ret, classes_ret,
+			      nclasses_ret, err);
 }
 
 void softreg_dist_bcast(const struct softreg_dist *d, void *buf, size_t bytes)

@@ -120,9 +120,11 @@ void sr_dist_gather_groups(const struct softreg_dist *d, float *part, size_t str
  * sr_dist_blocks()-style shares given by 'owner_lo' (size + 1 row offsets) */
 void sr_dist_gather_rows(const struct softreg_dist *d, float *X, size_t d_cols, const size_t *owner_lo);
 
-/* the lines of 'path' that start in bytes [b0, b1), into 'ds' (libsvm.c);
- * none is fine */
+/* the lines of 'path' that start in bytes [b0, b1), into 'ds' (libsvm.c,
+ * csv.c); none is fine */
 enum softreg_result sr_libsvm_read_range(const char *path, const struct softreg_read_opts *opts, uint64_t b0,
 					 uint64_t b1, struct softreg_dataset *ds, char *err);
+enum softreg_result sr_csv_read_range(const char *path, const struct softreg_read_opts *opts, uint64_t b0,
+				      uint64_t b1, struct softreg_dataset *ds, char *err);
 
 #endif

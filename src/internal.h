@@ -26,6 +26,13 @@ double sr_now(void); /* CLOCK_MONOTONIC, seconds */
 enum softreg_result sr_open_regular(const char *path, FILE **f_ret, size_t *size_ret, char *err);
 /* the same as a file descriptor (-1 on failure, 'err' filled); never blocks on a FIFO */
 int sr_open_fd(const char *path, size_t *size_ret, char *err);
+/* A process's share of a text file (MPI): 'path' mapped read-only into
+ * *map_ret (*size_ret bytes, NULL when empty; sr_text_unmap() it), and
+ * [*start_ret, *end_ret) the lines that start in bytes [b0, b1), each line
+ * belonging to the share its first byte is in (libsvm.c, csv.c) */
+enum softreg_result sr_text_map(const char *path, uint64_t b0, uint64_t b1, const char **map_ret, size_t *size_ret,
+				size_t *start_ret, size_t *end_ret, char *err);
+void sr_text_unmap(const char *map, size_t size);
 
 /* Kernel internals shared by the kernels and the workspace. */
 struct softreg_workspace {

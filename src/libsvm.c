@@ -9,8 +9,6 @@
 #include "dist.h"
 
 #include <stdio.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -299,26 +297,11 @@ enum softreg_result sr_libsvm_read_range(const char *path, const struct softreg_
 	if (r)
 		return r;
 	p.part = true;
-	size_t size = 0;
-	int fd = sr_open_fd(path, &size, err);
-	if (fd < 0)
-		return finish(&p, SOFTREG_ERR_IO, ds, err);
-	const char *map = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-	close(fd);
-	if (size && map == MAP_FAILED)
-		return finish(&p, sr_fail(err, SOFTREG_ERR_IO, "%s: cannot map: %s", path, strerror(errno)), ds, err);
-	size_t start = 0, end = size;
-	if (b0 > 0) {
-		const char *nl = b0 <= size ? memchr(map + b0 - 1, '\n', size - (b0 - 1)) : NULL;
-		start = nl ? (size_t)(nl - map) + 1 : size;
-	}
-	if (b1 < size) {
-		const char *nl = memchr(map + b1 - 1, '\n', size - (b1 - 1));
-		end = nl ? (size_t)(nl - map) + 1 : size;
-	}
-	size_t used;
-	r = start < end ? sr_text_lines(&p.t, map + start, end - start, true, &used, err) : SOFTREG_OK;
-	if (size)
-		munmap((void *)map, size);
+	const char *map;
+	size_t size, start, end, used;
+	r = sr_text_map(path, b0, b1, &map, &size, &start, &end, err);
+	if (r == SOFTREG_OK && start < end)
+		r = sr_text_lines(&p.t, map + start, end - start, true, &used, err);
+	sr_text_unmap(map, size);
 	return finish(&p, r, ds, err);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <zlib.h>
@@ -115,6 +116,42 @@ int sr_open_fd(const char *path, size_t *size_ret, char *err)
 	if (size_ret)
 		*size_ret = (size_t)st.st_size;
 	return fd;
+}
+
+/* where the first line that starts at byte b or after starts */
+static size_t line_start(const char *map, size_t size, uint64_t b)
+{
+	if (b == 0 || b > size)
+		return b == 0 ? 0 : size;
+	const char *nl = memchr(map + b - 1, '\n', size - (b - 1));
+	return nl ? (size_t)(nl - map) + 1 : size;
+}
+
+enum softreg_result sr_text_map(const char *path, uint64_t b0, uint64_t b1, const char **map_ret, size_t *size_ret,
+				size_t *start_ret, size_t *end_ret, char *err)
+{
+	size_t size = 0;
+	*map_ret = NULL;
+	*size_ret = *start_ret = *end_ret = 0;
+	int fd = sr_open_fd(path, &size, err);
+	if (fd < 0)
+		return SOFTREG_ERR_IO;
+	const char *map = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+	close(fd);
+	if (size && map == MAP_FAILED)
+		return sr_fail(err, SOFTREG_ERR_IO, "%s: cannot map: %s", path, strerror(errno));
+	size_t start = line_start(map, size, b0), end = line_start(map, size, b1);
+	*map_ret = map;
+	*size_ret = size;
+	*start_ret = start;
+	*end_ret = start < end ? end : start;
+	return SOFTREG_OK;
+}
+
+void sr_text_unmap(const char *map, size_t size)
+{
+	if (map)
+		munmap((void *)map, size);
 }
 
 enum softreg_result sr_open_regular(const char *path, FILE **f_ret, size_t *size_ret, char *err)

@@ -2,8 +2,10 @@
  * test_text_readers.c: the libsvm and CSV readers: exact content, every error
  * with its line number, and the same result from a file (in blocks of 1 MiB
  * and of a few bytes, so that lines and numbers straddle block boundaries)
- * and from memory. The number parser against strtod, bit for bit. */
+ * and from memory; CSV also in two shares cut at every byte, as under MPI.
+ * The number parser against strtod, bit for bit. */
 #include "../src/numparse.h"
+#include "../src/dist.h"
 
 #include <locale.h>
 #include <stdarg.h>
@@ -56,6 +58,34 @@ typedef enum softreg_result (*parse_fn)(const char *, size_t, const char *, cons
 typedef enum softreg_result (*read_fn)(const char *, const struct softreg_read_opts *, size_t,
 				       struct softreg_dataset *, char *);
 
+/* rows [row0, row0 + part->n) of 'whole' are 'part' (dense) */
+static bool same_rows(const struct softreg_dataset *part, const struct softreg_dataset *whole, size_t row0)
+{
+	size_t d = whole->d;
+	return part->d == d && row0 + part->n <= whole->n &&
+	       (part->n == 0 || (memcmp(part->labels, whole->labels + row0, part->n * sizeof(int64_t)) == 0 &&
+				 memcmp(part->x.data, (const float *)whole->x.data + row0 * d,
+					part->n * d * sizeof(float)) == 0));
+}
+
+/* CSV: the two shares of a cut at any byte, read as under MPI
+ * (sr_csv_read_range()), hold the rows of 'whole' in order */
+static void check_cuts(const char *name, size_t len, const struct softreg_read_opts *opts,
+		       const struct softreg_dataset *whole)
+{
+	for (size_t cut = 0; cut <= len; cut++) {
+		struct softreg_dataset a = {0}, b = {0};
+		char err[SOFTREG_ERRLEN] = "";
+		enum softreg_result r = sr_csv_read_range(path, opts, 0, cut, &a, err);
+		if (r == SOFTREG_OK)
+			r = sr_csv_read_range(path, opts, cut, len, &b, err);
+		CHECK(r == SOFTREG_OK && same_rows(&a, whole, 0) && same_rows(&b, whole, a.n) &&
+		      a.n + b.n == whole->n, "%s: cut at byte %zu: %s", name, cut, r ? err : "other rows");
+		softreg_dataset_free(&a);
+		softreg_dataset_free(&b);
+	}
+}
+
 /* Read 'text' as file 'name' through every path: the file in blocks of 1 MiB,
  * 1, 3 and 4096 bytes, and the buffer in memory. All must agree (result,
  * message, content); the 1 MiB file read is returned. */
@@ -80,6 +110,8 @@ static enum softreg_result read_all(bool csv, const char *name, const char *text
 	if (r)
 		CHECK(strncmp(err, path, strlen(path)) == 0 && !strchr(err, '\n'),
 		      "%s: error not one line naming it: %s", name, err);
+	if (csv && r == SOFTREG_OK && len <= 4096)
+		check_cuts(name, len, opts, ds);
 	return r;
 }
 

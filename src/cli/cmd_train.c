@@ -450,40 +450,50 @@ static int load_idx_rows(const struct train_opts *o, const char *paths[4], struc
 	return 0;
 }
 
-/* whether the data options name libsvm files alone (--train, and --test if given) */
-static bool libsvm_files(const struct data_opts *o)
+/* The text format (libsvm or CSV) of the data files when both --train and
+ * --test (if given) are in it and no labels file is named, else AUTO */
+static enum softreg_format text_format(const struct data_opts *o)
 {
 	const char *f[2] = {o->train, o->test};
-	if (o->dir || !o->train)
-		return false;
-	for (int i = 0; i < 2; i++)
-		if (f[i] && o->format != SOFTREG_FORMAT_LIBSVM &&
-		    !(o->format == SOFTREG_FORMAT_AUTO && softreg_format_detect(f[i]) == SOFTREG_FORMAT_LIBSVM))
-			return false;
-	return true;
+	enum softreg_format fmt = SOFTREG_FORMAT_AUTO;
+	if (o->dir || !o->train || o->train_labels || o->test_labels)
+		return SOFTREG_FORMAT_AUTO;
+	for (int i = 0; i < 2; i++) {
+		enum softreg_format g = !f[i]	   ? fmt
+					: o->format ? (enum softreg_format)o->format
+						    : softreg_format_detect(f[i]);
+		if ((g != SOFTREG_FORMAT_LIBSVM && g != SOFTREG_FORMAT_CSV) || (fmt && g != fmt))
+			return SOFTREG_FORMAT_AUTO;
+		fmt = g;
+	}
+	return fmt;
 }
 
-/* Under mpirun, libsvm files read by the processes together: each parses
- * its share of the bytes, and the rows move to the shards of
+/* Under mpirun, libsvm or CSV files read by the processes together: each
+ * parses its share of the bytes, and the rows move to the shards of
  * softreg_dist_shard(); the distinct labels of every process into
  * '*labels_all' ('*nlabels'). Prints one line; returns 0 or EXIT_RUNTIME. */
-static int load_libsvm_rows(const struct train_opts *o, struct softreg_dataset *train, size_t *n_train,
-			    struct softreg_dataset *test, size_t *n_test, int64_t **labels_all, size_t *nlabels)
+static int load_text_rows(const struct train_opts *o, enum softreg_format fmt, struct softreg_dataset *train,
+			  size_t *n_train, struct softreg_dataset *test, size_t *n_test, int64_t **labels_all,
+			  size_t *nlabels)
 {
 	char err[SOFTREG_ERRLEN];
-	struct softreg_read_opts r = {.format = SOFTREG_FORMAT_LIBSVM, .zero_based = o->data.zero_based};
+	struct softreg_read_opts r = {.format = fmt, .zero_based = o->data.zero_based,
+				      .label_column = o->data.label_column};
+	__typeof__(softreg_dataset_read_csv_dist) *read_dist =
+		fmt == SOFTREG_FORMAT_CSV ? softreg_dataset_read_csv_dist : softreg_dataset_read_libsvm_dist;
 	size_t row0, nl;
 	int64_t *tl = NULL;
 	memset(test, 0, sizeof(*test));
 	*n_test = 0;
-	if (softreg_dataset_read_libsvm_dist(cli_dist, o->data.train, &r, o->p.validation, !o->shard, train, &row0,
-					     n_train, labels_all, nlabels, err) ||
+	if (read_dist(cli_dist, o->data.train, &r, o->p.validation, !o->shard, train, &row0, n_train, labels_all,
+		      nlabels, err) ||
 	    softreg_dist_hold(cli_dist, train, row0, *n_train, err))
 		return runtime_error("%s", err);
 	if (!o->data.test)
 		return 0;
-	r.d = train->d; /* the training set's features */
-	if (softreg_dataset_read_libsvm_dist(cli_dist, o->data.test, &r, 0, 1, test, &row0, n_test, &tl, &nl, err) ||
+	r.d = train->d; /* libsvm: the training set's features */
+	if (read_dist(cli_dist, o->data.test, &r, 0, 1, test, &row0, n_test, &tl, &nl, err) ||
 	    softreg_dist_hold(cli_dist, test, row0, *n_test, err)) {
 		free(tl);
 		return runtime_error("%s", err);
@@ -523,17 +533,18 @@ int cmd_train(int argc, char **argv)
 	struct softreg_dataset all = {0}, all_test = {0}, train, test;
 	bool have_test;
 	bool split = softreg_dist_size(cli_dist) > 1 && (o.shard || o.p.solver == SOFTREG_SOLVER_LBFGS);
-	/* IDX under mpirun: each process reads the bytes of its rows alone
-	 * (--standardize needs every row's statistics: read whole below) */
+	/* IDX under mpirun: each process reads the bytes of its rows alone;
+	 * libsvm and CSV: its share of the lines (--standardize needs every
+	 * row's statistics: read whole below) */
 	const char *paths[4];
-	bool text = split && !o.standardize && libsvm_files(&o.data);
+	enum softreg_format text = split && !o.standardize ? text_format(&o.data) : SOFTREG_FORMAT_AUTO;
 	bool ranged = text || (split && !o.standardize && idx_paths(&o.data, paths));
 	int64_t *labels_all = NULL;
 	size_t n_all = 0, n_test_all = 0, n_labels = 0;
 	struct capture cap;
 	capture_begin(&cap);
 	if (text) {
-		rc = load_libsvm_rows(&o, &train, &n_all, &test, &n_test_all, &labels_all, &n_labels);
+		rc = load_text_rows(&o, text, &train, &n_all, &test, &n_test_all, &labels_all, &n_labels);
 		have_test = o.data.test != NULL;
 	} else if (ranged) {
 		rc = load_idx_rows(&o, paths, &train, &n_all, &test, &n_test_all, &labels_all);

@@ -3,8 +3,8 @@
 # tests/mpi/test_mpi.sh: softreg train under mpirun (README: Scale-out over MPI).
 # Pins down: mpirun -np 2 and -np 3 (oversubscribed) write the same model
 # bytes as one process, for L-BFGS (with and without a validation split) and
-# for SGD at batch 100 and 1000; --shard and --mpi-sum tree write the same
-# bytes on a rerun; a
+# for SGD at batch 100 and 1000, from IDX, libsvm and CSV files; --shard and
+# --mpi-sum tree write the same bytes on a rerun; a
 # missing file, or a failure on one rank only, ends the run promptly with one
 # "softreg: rank R:" line; SIGTERM to mpirun leaves rank 0's checkpoint.
 # MNIST (data/mnist, or meson's 'mnist' option) adds the same checks at full
@@ -55,6 +55,19 @@ with open(os.path.join(sys.argv[1], "train.svm")) as f:
     lines = f.readlines()
 lines[-10] = "100 1:0.5 2:x\n"  # a bad value in the last process's share
 with open(os.path.join(sys.argv[1], "bad.svm"), "w") as f:
+    f.writelines(lines)
+# and as CSV: a header, the label last, named (--label-column digit)
+for prefix, name in (("train", "train.csv"), ("t10k", "test.csv")):
+    px = payload(files[prefix + "-images-idx3-ubyte"])
+    lab = payload(gzip.decompress(files[prefix + "-labels-idx1-ubyte.gz"]))
+    with open(os.path.join(sys.argv[1], name), "w") as f:
+        f.write(",".join("p%d" % j for j in range(64)) + ',"digit"\n')
+        for i, y in enumerate(lab):
+            f.write("".join("%.4g," % (v / 255) for v in px[64 * i:64 * (i + 1)]) + "%d\n" % (100 + 3 * y))
+with open(os.path.join(sys.argv[1], "train.csv")) as f:
+    lines = f.readlines()
+lines[-10] = lines[-10].replace(",", ",,", 1)  # an empty field in the last process's share
+with open(os.path.join(sys.argv[1], "bad.csv"), "w") as f:
     f.writelines(lines)
 PY
 
@@ -165,6 +178,22 @@ if [[ $rc -ne 124 && $rc -ne 137 && $t -le 30 && -s $tmp/ck.srm ]]; then
 else
 	fail "SIGTERM: exit $rc after ${t}s (the first checkpoint after $waited tenths), checkpoint $([[ -s $tmp/ck.srm ]] && echo written || echo missing)"
 	cat "$tmp/out" "$tmp/err"
+fi
+
+# CSV as libsvm: each process parses its share of the bytes (the header, on
+# rank 0's share, is read by every process), the rows move to whole blocks;
+# and a bad line in the last process's share
+same_bytes_files csv-lbfgs --train "$tmp/d/train.csv" --test "$tmp/d/test.csv" --label-column digit --solver lbfgs \
+	--validation 1000
+same_bytes_files csv-sgd --train "$tmp/d/train.csv" --test "$tmp/d/test.csv" --label-column digit --batch 1000
+timeout -k 5 60 "${M[@]}" -np 2 "$S" train --train "$tmp/d/bad.csv" --label-column digit --solver lbfgs -q \
+	2>"$tmp/err" >/dev/null
+rc=$?
+lines=$(grep -c '^softreg:' "$tmp/err")
+if [[ $rc -eq 1 && $lines -eq 1 ]] && grep -q '^softreg: rank 1: .*bad.csv, from byte [0-9]*: line [0-9]*: field 2 is empty' "$tmp/err"; then
+	ok "a bad CSV line in rank 1's share: $(grep '^softreg:' "$tmp/err")"
+else
+	fail "a bad CSV line in rank 1's share: exit $rc, $lines softreg: lines"; cat "$tmp/err"
 fi
 
 # MNIST, when present: L-BFGS (20 iterations) and one SGD epoch
