@@ -168,11 +168,19 @@ pid=$!
 waited=0
 while [[ ! -s $tmp/ck.srm && $waited -lt 600 ]] && kill -0 $pid 2>/dev/null; do sleep 0.1; waited=$((waited + 1)); done
 rm -f "$tmp/ck.srm"
-kill -TERM $pid
+# one SIGTERM to mpirun itself: 'timeout' would pass its signal on twice (to
+# its child and to its process group), and a second signal within 5 s makes
+# mpirun exit at once, leaving its processes behind (Open MPI 4.1)
+mp=$(pgrep -P $pid | head -1)
+kill -TERM "${mp:-$pid}"
 t0=$(date +%s)
 wait $pid
 rc=$?
 t=$(($(date +%s) - t0))
+# mpirun has waited for its processes (or killed them): none may be left
+if pgrep -f -- "--checkpoint $tmp/ck.srm" >/dev/null; then
+	fail "SIGTERM: a softreg process outlived mpirun"; pkill -KILL -f -- "--checkpoint $tmp/ck.srm"
+fi
 if [[ $rc -ne 124 && $rc -ne 137 && $t -le 30 && -s $tmp/ck.srm ]]; then
 	ok "SIGTERM: exit $rc after ${t}s, rank 0's checkpoint written"
 else
