@@ -926,6 +926,23 @@ SOFTREG_API enum softreg_result softreg_train_dist(struct softreg_model *m, cons
 						   char *err);
 
 /*
+ * softreg_evaluate_dist(), softreg_objective_dist() - softreg_evaluate() and
+ * softreg_objective() by the processes of 'dist' together (collective; NULL
+ * or one process: the functions themselves): each process computes its share
+ * of the blocks of rows (of the rows it holds, for a data set named by
+ * softreg_dist_hold()) and the sums are added as softreg_dist_set_sums()
+ * says: with exact sums, the same bits as one process.
+ */
+SOFTREG_API enum softreg_result softreg_evaluate_dist(const struct softreg_model *m, const struct softreg_dataset *ds,
+						      size_t first, size_t count, const struct softreg_kernel *kernel,
+						      const struct softreg_dist *dist, uint64_t *confusion,
+						      double *accuracy_ret, double *log_loss_ret, char *err);
+SOFTREG_API enum softreg_result softreg_objective_dist(const struct softreg_model *m, const struct softreg_dataset *ds,
+						       size_t count, double l2, const struct softreg_kernel *kernel,
+						       const struct softreg_dist *dist, float *grad, double *F_ret,
+						       double *grad_norm_ret, char *err);
+
+/*
  * softreg_dist_set_sums() - how L-BFGS, the objective and the evaluation add
  * the processes' sums (not collective; every process must set the same).
  * 'exact' 1 (the default): exactly, 72 bytes a model parameter in one

@@ -126,6 +126,14 @@ enum softreg_result softreg_evaluate(const struct softreg_model *m, const struct
 				     size_t count, const struct softreg_kernel *kernel, uint64_t *confusion,
 				     double *accuracy_ret, double *log_loss_ret, char *err)
 {
+	return softreg_evaluate_dist(m, ds, first, count, kernel, NULL, confusion, accuracy_ret, log_loss_ret, err);
+}
+
+enum softreg_result softreg_evaluate_dist(const struct softreg_model *m, const struct softreg_dataset *ds,
+					  size_t first, size_t count, const struct softreg_kernel *kernel,
+					  const struct softreg_dist *dist, uint64_t *confusion, double *accuracy_ret,
+					  double *log_loss_ret, char *err)
+{
 	if (first > ds->n || count > ds->n - first)
 		return sr_fail(err, SOFTREG_ERR_PARAM, "evaluate: rows %zu..%zu outside the %zu samples", first,
 			       first + count, ds->n);
@@ -135,6 +143,8 @@ enum softreg_result softreg_evaluate(const struct softreg_model *m, const struct
 	struct softreg_workspace *ws = NULL;
 	if (r == SOFTREG_OK)
 		r = take_ws(m, ds, kernel, eval_rows(count, m->k), "evaluate", &ws, err);
+	if (ws)
+		ws->dist = dist;
 	if (r == SOFTREG_OK)
 		r = sr_evaluate_ws(m, ds, first, count, confusion, accuracy_ret, log_loss_ret, ws, err);
 	softreg_workspace_free(ws);
@@ -144,6 +154,14 @@ enum softreg_result softreg_evaluate(const struct softreg_model *m, const struct
 enum softreg_result softreg_objective(const struct softreg_model *m, const struct softreg_dataset *ds, size_t count,
 				      double l2, const struct softreg_kernel *kernel, float *grad, double *F_ret,
 				      double *grad_norm_ret, char *err)
+{
+	return softreg_objective_dist(m, ds, count, l2, kernel, NULL, grad, F_ret, grad_norm_ret, err);
+}
+
+enum softreg_result softreg_objective_dist(const struct softreg_model *m, const struct softreg_dataset *ds,
+					   size_t count, double l2, const struct softreg_kernel *kernel,
+					   const struct softreg_dist *dist, float *grad, double *F_ret,
+					   double *grad_norm_ret, char *err)
 {
 	if (count == 0 || count > ds->n)
 		return sr_fail(err, SOFTREG_ERR_PARAM, "objective: %zu rows of %zu", count, ds->n);
@@ -155,6 +173,7 @@ enum softreg_result softreg_objective(const struct softreg_model *m, const struc
 		r = take_ws(m, ds, kernel, eval_rows(count, m->k), "objective", &ws, err);
 	if (r)
 		return r;
+	ws->dist = dist;
 	size_t k = m->k, d = m->d, kd1 = k * d + k, nx = sr_xsum_words(kd1);
 	bool want = grad || grad_norm_ret;
 	float *gc = want ? malloc(kd1 * sizeof(float)) : NULL;

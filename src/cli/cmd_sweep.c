@@ -9,9 +9,16 @@
  * the new l2). One model is trained; beside it live one L-BFGS memory and four
  * copies of W, b: the best so far (the refit starts from it), the last three
  * solutions (the predictor's). Nothing grows with the number of l2 values
- * but the table of the fits. */
+ * but the table of the fits.
+ *
+ * Under mpirun every process reads the whole files and runs the same sweep;
+ * each fit, objective and evaluation shares its blocks of rows among the
+ * processes (softreg_train_dist() and the _dist functions, exact sums), so
+ * every process takes the same decisions and the path is the same bits as
+ * one process. Rank 0 prints and writes the files. */
 #include "cli.h"
 #include "data.h"
+#include "dist_cli.h"
 
 #include <errno.h>
 #include <math.h>
@@ -304,12 +311,12 @@ static int predict(struct sweep *s, double l2, enum start *start)
 		return 0;
 	double F_best, F;
 	size_t best = 0, last = 0;
-	if (softreg_objective(m, s->fit, s->fit->n, l2, s->p.kernel, NULL, &F_best, NULL, err))
+	if (softreg_objective_dist(m, s->fit, s->fit->n, l2, s->p.kernel, cli_dist, NULL, &F_best, NULL, err))
 		return runtime_error("%s", err);
 	for (size_t order = 1; order < usable && order <= 2; order++) {
 		extrapolate(s, order, l2);
 		last = order;
-		if (softreg_objective(m, s->fit, s->fit->n, l2, s->p.kernel, NULL, &F, NULL, err))
+		if (softreg_objective_dist(m, s->fit, s->fit->n, l2, s->p.kernel, cli_dist, NULL, &F, NULL, err))
 			return runtime_error("%s", err);
 		if (F < F_best)
 			F_best = F, best = order;
@@ -354,7 +361,7 @@ static int fit_one(struct sweep *s, size_t i, enum start from)
 	if (start == START_CURRENT && s->o->warm <= WARM_PREDICT && (rc = predict(s, s->grid[i], &start)))
 		return rc;
 	struct softreg_report rep;
-	enum softreg_result r = softreg_train(m, s->fit, NULL, &s->p, NULL, &rep, err);
+	enum softreg_result r = softreg_train_dist(m, s->fit, NULL, &s->p, cli_dist, 0, NULL, &rep, err);
 	if (r == SOFTREG_ERR_INTERRUPTED) {
 		s->interrupted_in = "a fit";
 		return EXIT_INTERRUPTED;
@@ -363,7 +370,8 @@ static int fit_one(struct sweep *s, size_t i, enum start from)
 		return runtime_error("l2 %g: %s", s->grid[i], err);
 	struct fit f = {.l2 = s->grid[i], .index = i, .start = start, .iterations = rep.iterations,
 			.objective = rep.objective, .grad_norm = rep.grad_norm};
-	if (softreg_evaluate(m, s->val, s->val_first, s->val_count, s->p.kernel, NULL, &f.val_acc, &f.val_loss, err))
+	if (softreg_evaluate_dist(m, s->val, s->val_first, s->val_count, s->p.kernel, cli_dist, NULL, &f.val_acc,
+				  &f.val_loss, err))
 		return runtime_error("%s", err);
 	f.seconds = cli_now() - t0;
 	s->done[i] = true;
@@ -424,7 +432,7 @@ static int search(struct sweep *s)
 
 struct joined {
 	struct softreg_dataset ds;
-	void *buf[5];
+	void *buf[7];
 };
 
 static size_t elem_size(enum softreg_source_kind kind)
@@ -465,6 +473,19 @@ static int join(const struct softreg_dataset *a, const struct softreg_dataset *b
 			memcpy(val + na, b->x.values, nb * sizeof(float));
 			ds->x.indptr = indptr, ds->x.indices = idx, ds->x.values = val;
 		}
+		/* the compact copy (a sparsified uint8 source) when both have one */
+		ds->x.indices16 = NULL, ds->x.values8 = NULL;
+		if (ok && a->x.indices16 && a->x.values8 && b->x.indices16 && b->x.values8) {
+			uint16_t *i16 = j->buf[5] = malloc((na + nb ? na + nb : 1) * sizeof(uint16_t));
+			uint8_t *v8 = j->buf[6] = malloc(na + nb ? na + nb : 1);
+			if (i16 && v8) {
+				memcpy(i16, a->x.indices16, na * sizeof(uint16_t));
+				memcpy(i16 + na, b->x.indices16, nb * sizeof(uint16_t));
+				memcpy(v8, a->x.values8, na);
+				memcpy(v8 + na, b->x.values8, nb);
+				ds->x.indices16 = i16, ds->x.values8 = v8;
+			}
+		}
 	} else if (ok) {
 		size_t es = elem_size(a->x.kind);
 		char *x = j->buf[2] = malloc(n * d * es);
@@ -475,7 +496,7 @@ static int join(const struct softreg_dataset *a, const struct softreg_dataset *b
 		}
 	}
 	if (!ok) {
-		for (int i = 0; i < 5; i++)
+		for (int i = 0; i < 7; i++)
 			free(j->buf[i]);
 		memset(j, 0, sizeof(*j));
 		return runtime_error("out of memory for the training and validation rows together (%zu rows of %zu features)",
@@ -492,7 +513,7 @@ static int join(const struct softreg_dataset *a, const struct softreg_dataset *b
 
 static void joined_free(struct joined *j)
 {
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 7; i++)
 		free(j->buf[i]);
 	memset(j, 0, sizeof(*j));
 }
@@ -539,9 +560,12 @@ static void print_json(const struct sweep *s, const struct softreg_dataset *trai
 	printf(", \"n_test\": %zu, \"d\": %zu, \"k\": %zu", test ? test->n : 0, m->d, m->k);
 	printf(", \"search\": \"%s\", \"warm\": \"%s\", \"grid_size\": %zu, \"max_iter\": %u, \"tol\": %.9g"
 	       ", \"history\": %d", searches[o->search], warm_modes[o->warm], s->ngrid, o->max_iter, o->tol, o->history);
-	printf(", \"standardize\": %s, \"kernel\": \"%s\", \"threads\": %d, \"blas_core\": ",
-	       o->standardize ? "true" : "false",
-	       (s->p.kernel ? s->p.kernel : softreg_kernel_auto(train->x.kind))->name, res->threads);
+	double comm_s;
+	uint64_t sent = softreg_dist_sent(cli_dist, &comm_s);
+	printf(", \"standardize\": %s, \"kernel\": \"%s\", \"threads\": %d, \"processes\": %d, \"sent_bytes\": %llu"
+	       ", \"comm_seconds\": %.6f, \"blas_core\": ", o->standardize ? "true" : "false",
+	       (s->p.kernel ? s->p.kernel : softreg_kernel_auto(train->x.kind))->name, res->threads,
+	       softreg_dist_size(cli_dist), (unsigned long long)sent, comm_s);
 	json_string(stdout, softreg_blas_corename());
 	printf(", \"path\": [");
 	for (size_t i = 0; i < s->npath; i++) {
@@ -603,7 +627,7 @@ static int make_model(const struct sweep_opts *o, struct softreg_dataset *train,
 static int interrupted(const struct sweep *s)
 {
 	int status = 128 + (stop_signal ? (int)stop_signal : SIGINT);
-	if (s->o->metrics && s->npath && write_metrics(s, s->o->metrics))
+	if (cli_rank0() && s->o->metrics && s->npath && write_metrics(s, s->o->metrics))
 		return EXIT_RUNTIME;
 	fprintf(stderr, "softreg: interrupted during %s (%zu of %zu fits done)%s; no model written\n",
 		s->interrupted_in ? s->interrupted_in : "the sweep", s->npath, s->ngrid,
@@ -648,7 +672,7 @@ static int run(struct sweep *s, struct softreg_dataset *train, struct softreg_da
 	s->p.l2 = b->l2;
 	double t0 = cli_now();
 	struct softreg_report rep;
-	enum softreg_result r = softreg_train(s->m, all, NULL, &s->p, NULL, &rep, err);
+	enum softreg_result r = softreg_train_dist(s->m, all, NULL, &s->p, cli_dist, 0, NULL, &rep, err);
 	if (r == SOFTREG_ERR_INTERRUPTED) {
 		s->interrupted_in = "the refit";
 		return interrupted(s);
@@ -661,15 +685,16 @@ static int run(struct sweep *s, struct softreg_dataset *train, struct softreg_da
 	res->refit_grad_norm = rep.grad_norm;
 	res->refit_rows = all->n;
 	res->test_acc = res->test_loss = -1;
-	if (test && softreg_evaluate(s->m, test, 0, test->n, s->p.kernel, NULL, &res->test_acc, &res->test_loss, err))
+	if (test && softreg_evaluate_dist(s->m, test, 0, test->n, s->p.kernel, cli_dist, NULL, &res->test_acc,
+					  &res->test_loss, err))
 		return runtime_error("%s", err);
 	s->m->test_accuracy = res->test_acc;
 	if (!o->quiet)
 		fprintf(stderr, "refit on %zu rows (training + validation): %llu iterations, %.3f s\n", all->n,
 			(unsigned long long)rep.iterations, res->refit_s);
-	if (o->out && save_model(s->m, NULL, o->out, err))
+	if (cli_rank0() && o->out && save_model(s->m, NULL, o->out, err))
 		return runtime_error("%s", err);
-	if (o->metrics && (rc = write_metrics(s, o->metrics)))
+	if (cli_rank0() && o->metrics && (rc = write_metrics(s, o->metrics)))
 		return rc;
 	res->total_s = cli_now() - t_start;
 	if (o->json)
@@ -736,63 +761,75 @@ int cmd_sweep(int argc, char **argv)
 	struct result res = {.threads = softreg_set_threads(o.threads)};
 
 	double t_start = cli_now();
-	struct softreg_dataset train, test, val = {0};
+	struct softreg_dataset train = {0}, test = {0}, val = {0}, *all = &train;
 	struct joined joined = {0};
 	bool have_test;
 	char err[SOFTREG_ERRLEN];
 	static char buf[4096]; /* static: off a small stack */
-	if ((rc = data_load_train_test("sweep", &o.data, &train, &test, &have_test))) {
-		free(grid);
-		catch_stop_signals(false);
-		return rc;
-	}
-	if (o.val && (rc = data_read(&o.data, o.val, o.val_labels, train.d, &val)) == 0 && !val.labels)
-		rc = usage_error("sweep", "%s: validation needs labels (--val-labels FILE)", o.val);
-	if (rc)
-		goto out;
-	res.load_s = cli_now() - t_start;
-	if (o.validation >= train.n) {
-		rc = usage_error("sweep", "--validation %zu must be below the %zu training rows", o.validation, train.n);
-		goto out;
-	}
-	size_t n_fit = train.n - o.validation;
-	if ((rc = make_model(&o, &train, n_fit, &s.m)))
-		goto out;
-	if (softreg_model_check_data(s.m, &train, data_name(&o.data), err) ||
-	    (o.val && softreg_model_check_data(s.m, &val, o.val, err)) ||
-	    (have_test && softreg_model_check_data(s.m, &test, "test data", err))) {
-		rc = runtime_error("%s", err);
-		goto out;
-	}
-	if (o.val && (rc = data_map(&val, s.m->classes, s.m->k, o.val_labels ? o.val_labels : o.val)))
-		goto out;
-	if (have_test && (rc = data_map(&test, s.m->classes, s.m->k, data_labels_name(&o.data, 1, buf, sizeof(buf)))))
-		goto out;
-	struct softreg_dataset fit = softreg_dataset_rows(&train, 0, n_fit), *all = &train;
-	s.fit = &fit;
-	if (o.val) {
-		s.val = &val, s.val_first = 0, s.val_count = val.n;
-		if ((rc = join(&train, &val, o.val, &joined)))
-			goto out;
-		all = &joined.ds;
-	} else {
-		s.val = &train, s.val_first = n_fit, s.val_count = o.validation;
-	}
-	size_t kd1 = s.m->k * s.m->d + s.m->k;
-	s.best_wb = malloc(kd1 * sizeof(float));
-	bool predicting = o.warm <= WARM_PREDICT;
-	for (int i = 0; i < 3 && predicting; i++)
-		s.hist[i] = malloc(kd1 * sizeof(float));
-	s.done = calloc(s.ngrid, sizeof(bool));
-	s.path = calloc(s.ngrid, sizeof(struct fit));
-	if (o.warm == WARM_MEMORY)
-		s.p.lbfgs_memory = softreg_lbfgs_memory_alloc();
-	if (!s.best_wb || !s.done || !s.path || (o.warm == WARM_MEMORY && !s.p.lbfgs_memory) ||
-	    (predicting && (!s.hist[0] || !s.hist[1] || !s.hist[2]))) {
-		rc = runtime_error("out of memory for the sweep's state (%zu bytes)", (predicting ? 4 : 1) * kd1 * sizeof(float));
-		goto out;
-	}
-	if ((rc = check_blas_headroom(res.threads)))
+	struct softreg_dataset fit;
+	struct capture cap; /* under mpirun: a failure on one process is every process's */
+	capture_begin(&cap);
+	do {
+		if ((rc = data_load_train_test("sweep", &o.data, &train, &test, &have_test)))
+			break;
+		if (o.val && (rc = data_read(&o.data, o.val, o.val_labels, train.d, &val)) == 0 && !val.labels)
+			rc = usage_error("sweep", "%s: validation needs labels (--val-labels FILE)", o.val);
+		if (rc)
+			break;
+		if (o.validation >= train.n) {
+			rc = usage_error("sweep", "--validation %zu must be below the %zu training rows", o.validation, train.n);
+			break;
+		}
+		size_t n_fit = train.n - o.validation;
+		if ((rc = make_model(&o, &train, n_fit, &s.m)))
+			break;
+		if (softreg_model_check_data(s.m, &train, data_name(&o.data), err) ||
+		    (o.val && softreg_model_check_data(s.m, &val, o.val, err)) ||
+		    (have_test && softreg_model_check_data(s.m, &test, "test data", err))) {
+			rc = runtime_error("%s", err);
+			break;
+		}
+		if (o.val && (rc = data_map(&val, s.m->classes, s.m->k, o.val_labels ? o.val_labels : o.val)))
+			break;
+		if (have_test &&
+		    (rc = data_map(&test, s.m->classes, s.m->k, data_labels_name(&o.data, 1, buf, sizeof(buf)))))
+			break;
+		/* the sparse kernel on dense data, where it is the faster (softreg_kernel_choose(), as train) */
+		if ((rc = data_sparsify("sweep", cli_dist, s.p.kernel, s.m, 0, &train, have_test ? &test : NULL)))
+			break;
+		if (o.val && train.x.kind == SOFTREG_SOURCE_CSR && softreg_dataset_sparsify(&val, err)) {
+			rc = runtime_error("%s", err);
+			break;
+		}
+		res.load_s = cli_now() - t_start;
+		fit = softreg_dataset_rows(&train, 0, n_fit);
+		s.fit = &fit;
+		if (o.val) {
+			s.val = &val, s.val_first = 0, s.val_count = val.n;
+			if ((rc = join(&train, &val, o.val, &joined)))
+				break;
+			all = &joined.ds;
+		} else {
+			s.val = &train, s.val_first = n_fit, s.val_count = o.validation;
+		}
+		size_t kd1 = s.m->k * s.m->d + s.m->k;
+		s.best_wb = malloc(kd1 * sizeof(float));
+		bool predicting = o.warm <= WARM_PREDICT;
+		for (int i = 0; i < 3 && predicting; i++)
+			s.hist[i] = malloc(kd1 * sizeof(float));
+		s.done = calloc(s.ngrid, sizeof(bool));
+		s.path = calloc(s.ngrid, sizeof(struct fit));
+		if (o.warm == WARM_MEMORY)
+			s.p.lbfgs_memory = softreg_lbfgs_memory_alloc();
+		if (!s.best_wb || !s.done || !s.path || (o.warm == WARM_MEMORY && !s.p.lbfgs_memory) ||
+		    (predicting && (!s.hist[0] || !s.hist[1] || !s.hist[2]))) {
+			rc = runtime_error("out of memory for the sweep's state (%zu bytes)", (predicting ? 4 : 1) * kd1 * sizeof(float));
+			break;
+		}
+		if ((rc = check_blas_headroom(res.threads)))
+			break;
+	} while (0);
+	if ((rc = capture_agree(&cap, rc)))
 		goto out;
 	rc = run(&s, &train, all, have_test ? &test : NULL, &res, t_start);
 out:

@@ -3,7 +3,8 @@
 # tests/mpi/test_mpi.sh: softreg train under mpirun (README: Scale-out over MPI).
 # Pins down: mpirun -np 2 and -np 3 (oversubscribed) write the same model
 # bytes as one process, for L-BFGS (with and without a validation split) and
-# for SGD at batch 100 and 1000, from IDX, libsvm and CSV files; --shard and
+# for SGD at batch 100 and 1000, from IDX, libsvm and CSV files, and softreg
+# sweep (its path and model); --shard and
 # --mpi-sum tree write the same bytes on a rerun; a
 # missing file, or a failure on one rank only, ends the run promptly with one
 # "softreg: rank R:" line; SIGTERM to mpirun leaves rank 0's checkpoint.
@@ -111,6 +112,41 @@ same_bytes_files() {
 same_bytes_files libsvm-lbfgs --train "$tmp/d/train.svm" --test "$tmp/d/test.svm" --solver lbfgs --validation 1000
 same_bytes_files libsvm-sgd --train "$tmp/d/train.svm" --test "$tmp/d/test.svm" --batch 1000
 
+# same_sweep NAME ARGS...: softreg sweep under mpirun -np 2 and 3 = one process:
+# the model bytes and the path (the metrics but their seconds column)
+same_sweep() {
+	local name=$1
+	shift
+	"$S" sweep -q --threads 2 --out "$tmp/$name.1.srm" --metrics "$tmp/$name.1.csv" "$@" >/dev/null ||
+		{ fail "$name: one process"; return; }
+	for np in 2 3; do
+		if ! timeout -k 10 300 "${M[@]}" -np $np "$S" sweep -q --threads 1 --out "$tmp/$name.$np.srm" \
+			--metrics "$tmp/$name.$np.csv" "$@" >/dev/null; then
+			fail "$name: -np $np failed"
+		elif cmp -s "$tmp/$name.1.srm" "$tmp/$name.$np.srm" &&
+			cmp -s <(cut -d, -f3 --complement "$tmp/$name.1.csv") <(cut -d, -f3 --complement "$tmp/$name.$np.csv"); then
+			ok "$name: -np $np, the same path ($(($(wc -l <"$tmp/$name.1.csv") - 1)) fits) and model bytes as one process"
+		else
+			fail "$name: -np $np differs from one process"
+		fi
+	done
+}
+same_sweep sweep-idx --data "$tmp/d" --validation 1500 --l2 1e-4:1e-1:4 --standardize
+same_sweep sweep-libsvm --train "$tmp/d/train.svm" --test "$tmp/d/test.svm" --validation 1000 --l2 1e-4:1e-1:4
+# the fits are shared: the processes exchange their sums (rank 0 reports the bytes it sent)
+timeout -k 10 300 "${M[@]}" -np 2 "$S" sweep --data "$tmp/d" --validation 1500 --l2 1e-3 --threads 1 --json -q >"$tmp/sw.json"
+sent=$(python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(j["sent_bytes"] if j["processes"] == 2 else -1)' "$tmp/sw.json")
+# (at least one exact gradient sum: 72 bytes x 7 classes x 65 parameters)
+[[ $sent -gt 32760 ]] && ok "sweep at -np 2: rank 0 sent $sent bytes of sums" || fail "sweep at -np 2: no sums exchanged ($sent)"
+timeout -k 5 60 "${M[@]}" -np 2 "$S" sweep --train "$tmp/d/bad.svm" --validation 100 --l2 1e-3 -q 2>"$tmp/err" >/dev/null
+rc=$?
+lines=$(grep -c '^softreg:' "$tmp/err")
+if [[ $rc -eq 1 && $lines -eq 1 ]] && grep -q '^softreg: rank 0: .*bad.svm' "$tmp/err"; then
+	ok "sweep on a bad libsvm file: $(grep '^softreg:' "$tmp/err")"
+else
+	fail "sweep on a bad libsvm file: exit $rc, $lines softreg: lines"; cat "$tmp/err"
+fi
+
 # --shard: the same bytes on a rerun at the same -np
 for run in 1 2; do
 	timeout -k 10 300 "${M[@]}" -np 2 "$S" train --data "$tmp/d" -q --threads 1 --shard --epochs 2 \
@@ -211,6 +247,8 @@ if [[ -n $mnist && -e $mnist/train-labels-idx1-ubyte.gz || -e $mnist/train-label
 	same_bytes mnist-sgd-100 "$mnist" --batch 100 --epochs 1
 	# the sparse kernel's row groups (4 at batch 512) shared among the processes
 	same_bytes mnist-sgd-512 "$mnist" --batch 512 --epochs 1
+	# the sweep on the sparse kernel (pixels: sparse enough), its validation split at the end
+	same_sweep mnist-sweep --data "$mnist" --validation 10000 --l2 1e-3:1e-2:2 --max-iter 15
 else
 	echo "no MNIST at '$mnist': its cases skipped"
 fi

@@ -186,6 +186,41 @@ else
 	fail "libsvm: --val FILE and --validation N differ"
 fi
 
+echo "# dense uint8 rows, mostly zeros: the sparse kernel, as train chooses it (the refit joins compact CSR)"
+"$PY" - "$tmp/p" "$nval" <<'PY'
+import numpy as np, sys
+p, nval = sys.argv[1], int(sys.argv[2])
+X, y = np.load(f"{p}/train-x.npy"), np.load(f"{p}/train-y.npy")
+U = np.where(np.abs(X) < 1.2, 0, np.clip(np.round(np.abs(X) * 60), 1, 255)).astype(np.uint8)  # ~77% zeros
+np.save(f"{p}/u-x.npy", U); np.save(f"{p}/u-y.npy", y)
+np.save(f"{p}/ua-x.npy", U[:-nval]); np.save(f"{p}/ua-y.npy", y[:-nval])
+np.save(f"{p}/uv-x.npy", U[-nval:]); np.save(f"{p}/uv-y.npy", y[-nval:])
+PY
+u=(--train "$tmp/p/u-x.npy" --train-labels "$tmp/p/u-y.npy" --validation $nval --l2 $grid --json --quiet)
+"$SOFTREG" sweep "${u[@]}" --out "$tmp/u1.srm" >"$tmp/u1.json"
+"$SOFTREG" sweep --train "$tmp/p/ua-x.npy" --train-labels "$tmp/p/ua-y.npy" --val "$tmp/p/uv-x.npy" \
+	--val-labels "$tmp/p/uv-y.npy" --l2 $grid --json --quiet --out "$tmp/u2.srm" >"$tmp/u2.json"
+"$SOFTREG" sweep "${u[@]}" --kernel blas --out "$tmp/ub.srm" >"$tmp/ub.json"
+"$PY" - "$tmp/u1.json" "$tmp/u2.json" "$tmp/ub.json" <<'PY' || failures=$((failures + 1))
+import json, sys
+a, v, b = (json.load(open(f)) for f in sys.argv[1:])
+bad = 0
+def check(cond, what):
+    global bad
+    print(f"{'ok  ' if cond else 'FAIL'} {what}")
+    bad += not cond
+check(a["kernel"] == v["kernel"] == "sparse" and b["kernel"] == "blas",
+      f"kernels: {a['kernel']}, --val FILE {v['kernel']}, --kernel blas {b['kernel']}")
+check(a["chosen_l2"] == v["chosen_l2"] == b["chosen_l2"], f"chosen l2 {a['chosen_l2']}, {v['chosen_l2']}, {b['chosen_l2']}")
+worst = max(abs(x["objective"] - y["objective"]) / abs(y["objective"]) for x, y in zip(a["path"], b["path"]))
+check(worst < 1e-5, f"sparse and blas paths reach the same optimum: objective rel. diff {worst:.2g} < 1e-5")
+r = abs(a["refit"]["objective"] - b["refit"]["objective"]) / b["refit"]["objective"]
+check(r < 1e-5, f"refits: objective rel. diff {r:.2g} < 1e-5")
+sys.exit(1 if bad else 0)
+PY
+cmp -s "$tmp/u1.srm" "$tmp/u2.srm" && ok "uint8 rows on the sparse kernel: --val FILE = --validation N, model bytes" ||
+	fail "uint8 rows on the sparse kernel: --val FILE and --validation N save different models"
+
 echo "# --search binary"
 "$SOFTREG" sweep "${data[@]}" --validation $nval --l2 $grid --search binary --json --quiet >"$tmp/bin7.json"
 "$SOFTREG" sweep "${data[@]}" --validation $nval --search binary --json --quiet --metrics "$tmp/b.csv" >"$tmp/bin96.json"
