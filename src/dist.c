@@ -320,13 +320,18 @@ double sr_xsum1_round(int64_t *acc)
 
 /* ---- collectives ---- */
 
+void sr_xsum_pack(int64_t *acc, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		normalize(acc + i * XL, XL); /* limbs < 2^32: N of them add without overflow */
+	sr_xsum1_pack(sr_xsum_loss(acc, n));
+}
+
 void sr_xsum_allreduce(const struct softreg_dist *d, int64_t *acc, size_t n)
 {
 	if (!sr_dist_on(d))
 		return;
-	for (size_t i = 0; i < n; i++)
-		normalize(acc + i * XL, XL); /* limbs < 2^32: N of them add without overflow */
-	sr_xsum1_pack(sr_xsum_loss(acc, n));
+	sr_xsum_pack(acc, n);
 	sr_dist_sum_i64(d, acc, sr_xsum_words(n));
 }
 

@@ -81,6 +81,9 @@ int64_t *sr_xsum_loss(int64_t *acc, size_t n);
 void sr_xsum_clear(int64_t *acc, size_t n);
 /* acc += x (n floats), exactly */
 void sr_xsum_add(int64_t *acc, const float *x, size_t n);
+/* acc's limbs carried, so that accumulators packed alike add word by word
+ * (another thread's, another process's) without overflow */
+void sr_xsum_pack(int64_t *acc, size_t n);
 /* acc summed over the processes (in place, exact) */
 void sr_xsum_allreduce(const struct softreg_dist *d, int64_t *acc, size_t n);
 /* out[i] = the value i of acc rounded to double (NaN when any summand was not finite) */

@@ -51,7 +51,13 @@ struct softreg_workspace {
 	float *ztmp;          /* sparse: per thread, one row of logits (blocks * 8) */
 	void *mem_;
 	const struct softreg_dist *dist; /* the processes that share the sums (NULL: one); dist.h */
+	struct sr_par *par;   /* sr_sum_range()'s per-thread state, made at first use (grad.c) */
 };
+
+/* a workspace sized for 'threads' threads (softreg_workspace_alloc(): all) */
+struct softreg_workspace *sr_workspace_alloc(const struct softreg_kernel *kernel, size_t m_max, size_t k, size_t d,
+					     int threads);
+void sr_par_free(struct sr_par *par);
 
 /* Rows per chunk of the blas kernel: fixed, so results do not depend on the
  * thread count; small enough that a chunk's floats (64 x 784 x 4 = 200 KB)

@@ -124,9 +124,14 @@ size_t softreg_workspace_bytes(const struct softreg_kernel *kernel, size_t m_max
 struct softreg_workspace *softreg_workspace_alloc(const struct softreg_kernel *kernel, size_t m_max, size_t k,
 						  size_t d)
 {
-	if (!kernel || m_max == 0 || k == 0 || d == 0)
+	return sr_workspace_alloc(kernel, m_max, k, d, omp_get_max_threads());
+}
+
+struct softreg_workspace *sr_workspace_alloc(const struct softreg_kernel *kernel, size_t m_max, size_t k, size_t d,
+					     int threads)
+{
+	if (!kernel || m_max == 0 || k == 0 || d == 0 || threads < 1)
 		return NULL;
-	int threads = omp_get_max_threads();
 	struct layout L;
 	size_t total;
 	if (!layout_of(kernel, m_max, k, d, threads, &L) || !layout_bytes(&L, &total))
@@ -162,6 +167,7 @@ void softreg_workspace_free(struct softreg_workspace *ws)
 {
 	if (!ws)
 		return;
+	sr_par_free(ws->par);
 	free(ws->mem_);
 	free(ws);
 }
