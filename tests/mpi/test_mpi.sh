@@ -30,6 +30,20 @@ trap 'rm -rf "$tmp"' EXIT
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
+# fails_once NAME PATTERN MPIRUN-ARGS...: the run exits 1 with one "softreg:"
+# line, which matches PATTERN
+fails_once() {
+	local name=$1 pat=$2 rc lines
+	shift 2
+	timeout -k 5 60 "${M[@]}" "$@" 2>"$tmp/err" >/dev/null
+	rc=$?
+	lines=$(grep -c '^softreg:' "$tmp/err")
+	if [[ $rc -eq 1 && $lines -eq 1 ]] && grep -q "$pat" "$tmp/err"; then
+		ok "$name: $(grep '^softreg:' "$tmp/err")"
+	else
+		fail "$name: exit $rc, $lines softreg: lines"; cat "$tmp/err"
+	fi
+}
 
 # 20000 training rows: three blocks of L-BFGS's 8192, so the processes share them
 python3 - "$tmp/d" <<'PY' || exit 1
@@ -138,14 +152,8 @@ timeout -k 10 300 "${M[@]}" -np 2 "$S" sweep --data "$tmp/d" --validation 1500 -
 sent=$(python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(j["sent_bytes"] if j["processes"] == 2 else -1)' "$tmp/sw.json")
 # (at least one exact gradient sum: 72 bytes x 7 classes x 65 parameters)
 [[ $sent -gt 32760 ]] && ok "sweep at -np 2: rank 0 sent $sent bytes of sums" || fail "sweep at -np 2: no sums exchanged ($sent)"
-timeout -k 5 60 "${M[@]}" -np 2 "$S" sweep --train "$tmp/d/bad.svm" --validation 100 --l2 1e-3 -q 2>"$tmp/err" >/dev/null
-rc=$?
-lines=$(grep -c '^softreg:' "$tmp/err")
-if [[ $rc -eq 1 && $lines -eq 1 ]] && grep -q '^softreg: rank 0: .*bad.svm' "$tmp/err"; then
-	ok "sweep on a bad libsvm file: $(grep '^softreg:' "$tmp/err")"
-else
-	fail "sweep on a bad libsvm file: exit $rc, $lines softreg: lines"; cat "$tmp/err"
-fi
+fails_once "sweep on a bad libsvm file" '^softreg: rank 0: .*bad.svm' \
+	-np 2 "$S" sweep --train "$tmp/d/bad.svm" --validation 100 --l2 1e-3 -q
 
 # --shard: the same bytes on a rerun at the same -np
 for run in 1 2; do
@@ -176,26 +184,13 @@ else
 fi
 
 # a failure on rank 1 alone (its byte limit is too small for the images)
-timeout -k 5 60 "${M[@]}" -np 1 "$S" train --data "$tmp/d" -q --threads 1 : \
-	-np 1 env SOFTREG_MAX_BYTES=1000 "$S" train --data "$tmp/d" -q --threads 1 2>"$tmp/err" >/dev/null
-rc=$?
-lines=$(grep -c '^softreg:' "$tmp/err")
-if [[ $rc -eq 1 && $lines -eq 1 ]] && grep -q '^softreg: rank 1: ' "$tmp/err"; then
-	ok "a failure on rank 1 only: exit 1, $(grep '^softreg:' "$tmp/err")"
-else
-	fail "a failure on rank 1 only: exit $rc, $lines softreg: lines"; cat "$tmp/err"
-fi
+fails_once "a failure on rank 1 only" '^softreg: rank 1: ' -np 1 "$S" train --data "$tmp/d" -q --threads 1 : \
+	-np 1 env SOFTREG_MAX_BYTES=1000 "$S" train --data "$tmp/d" -q --threads 1
 
 # a bad line in the last process's share of a libsvm file: that rank, the
 # byte its share starts at, one line
-timeout -k 5 60 "${M[@]}" -np 2 "$S" train --train "$tmp/d/bad.svm" --solver lbfgs -q 2>"$tmp/err" >/dev/null
-rc=$?
-lines=$(grep -c '^softreg:' "$tmp/err")
-if [[ $rc -eq 1 && $lines -eq 1 ]] && grep -q '^softreg: rank 1: .*bad.svm, from byte [0-9]*: line [0-9]*: ' "$tmp/err"; then
-	ok "a bad libsvm line in rank 1's share: $(grep '^softreg:' "$tmp/err")"
-else
-	fail "a bad libsvm line in rank 1's share: exit $rc, $lines softreg: lines"; cat "$tmp/err"
-fi
+fails_once "a bad libsvm line in rank 1's share" '^softreg: rank 1: .*bad.svm, from byte [0-9]*: line [0-9]*: ' \
+	-np 2 "$S" train --train "$tmp/d/bad.svm" --solver lbfgs -q
 
 # SIGTERM to mpirun: rank 0 writes the checkpoint, every process exits
 timeout -k 10 120 "${M[@]}" -np 2 "$S" train --data "$tmp/d" -q --threads 1 --batch 10 --epochs 100000 \
@@ -230,15 +225,9 @@ fi
 same_bytes_files csv-lbfgs --train "$tmp/d/train.csv" --test "$tmp/d/test.csv" --label-column digit --solver lbfgs \
 	--validation 1000
 same_bytes_files csv-sgd --train "$tmp/d/train.csv" --test "$tmp/d/test.csv" --label-column digit --batch 1000
-timeout -k 5 60 "${M[@]}" -np 2 "$S" train --train "$tmp/d/bad.csv" --label-column digit --solver lbfgs -q \
-	2>"$tmp/err" >/dev/null
-rc=$?
-lines=$(grep -c '^softreg:' "$tmp/err")
-if [[ $rc -eq 1 && $lines -eq 1 ]] && grep -q '^softreg: rank 1: .*bad.csv, from byte [0-9]*: line [0-9]*: field 2 is empty' "$tmp/err"; then
-	ok "a bad CSV line in rank 1's share: $(grep '^softreg:' "$tmp/err")"
-else
-	fail "a bad CSV line in rank 1's share: exit $rc, $lines softreg: lines"; cat "$tmp/err"
-fi
+fails_once "a bad CSV line in rank 1's share" \
+	'^softreg: rank 1: .*bad.csv, from byte [0-9]*: line [0-9]*: field 2 is empty' \
+	-np 2 "$S" train --train "$tmp/d/bad.csv" --label-column digit --solver lbfgs -q
 
 # MNIST, when present: L-BFGS (20 iterations) and one SGD epoch
 mnist=${SOFTREG_TEST_DATA:-}
