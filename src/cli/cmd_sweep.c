@@ -41,6 +41,10 @@ static const char usage[] =
 	"interval around the best down to the grid's resolution (CLIP's parametric search).\n"
 	"\n"
 	"Exit status: 0 ok, 1 runtime error (bad file, divergence), 2 usage error, 130 interrupted.\n"
+	"\n"
+	"Under mpirun (a build with MPI), 'mpirun -np N softreg sweep ...' shares every fit among the\n"
+	"processes (each reads the whole files): the same path and model, byte for byte, at any N.\n"
+	"Only rank 0 prints and writes files.\n"
 	"\n";
 
 #define DEFAULT_GRID "1e-6:1e6:96"
