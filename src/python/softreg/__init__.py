@@ -26,9 +26,10 @@ Errors of the library raise ValueError (bad data or parameters), OSError (a
 file) or MemoryError, carrying the library's one-line message; each is also a
 softreg.LibraryError with .code ("format", "param", "mismatch", ...).
 
-Not here yet: softreg.sweep (choosing l2 and the preprocessing on a
-validation split from Python) comes with the probe-workflow issue, together
-with the `softreg sweep` command that is being written now.
+Not here yet: softreg.sweep (choosing l2 on a validation split from
+Python). The `softreg sweep` command does it; its engine (the warm-started
+path, the search, the refit) lives in the command, and comes here once it
+moves into the library.
 """
 from ._lib import LibraryError, lib_path
 from ._estimator import SoftregClassifier, load
