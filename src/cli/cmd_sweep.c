@@ -448,9 +448,11 @@ static size_t elem_size(enum softreg_source_kind kind)
 static int join(const struct softreg_dataset *a, const struct softreg_dataset *b, const char *bname, struct joined *j)
 {
 	memset(j, 0, sizeof(*j));
-	if (a->x.kind != b->x.kind)
+	/* a sparsified set keeps the kind it came as (its values are that kind's) */
+	if (a->x.kind != b->x.kind || a->x.origin != b->x.origin)
 		return runtime_error("%s: %s features, the training set's are %s: the refit on both needs one kind", bname,
-				     softreg_source_name(b->x.kind), softreg_source_name(a->x.kind));
+				     softreg_source_name(softreg_source_input(&b->x)),
+				     softreg_source_name(softreg_source_input(&a->x)));
 	size_t n = a->n + b->n, d = a->d;
 	struct softreg_dataset *ds = &j->ds;
 	*ds = *a;
