@@ -327,6 +327,8 @@ static bool case_planned(const struct bench_opts *o, enum op op, size_t ki, int 
 		return false;
 	if (op == OP_SOFTMAX && source != first_source(o, kern))
 		return false;
+	if (op == OP_PASS) /* every row, whatever the batch: once, and not the naive kernel (seconds a pass) */
+		return !naive && batch == o->batches[0];
 	if (naive && batch > o->naive_max && op != OP_SOFTMAX)
 		return false;
 	return !naive || threads == min_threads(o);
@@ -342,7 +344,7 @@ static void fill_case(struct case_result *c, const char *name, enum op op, size_
 	c->kern = op == OP_GATHER ? NULL : softreg_kernels[ki];
 	c->kernel = c->kern ? c->kern->name : "lib";
 	c->source = (enum softreg_source_kind)source;
-	c->batch = batch;
+	c->batch = op == OP_PASS ? 0 : batch; /* a pass takes every row */
 	c->threads = threads;
 }
 

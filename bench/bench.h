@@ -130,7 +130,7 @@ int run_gate(const struct bench_opts *o, const struct bench_data *data, enum sof
 
 /* ---- cases.c: the operations timed, and the timing loop ---- */
 
-enum op { OP_GATHER, OP_LOGITS, OP_SOFTMAX, OP_LOSS_GRAD, OP_EPOCH, OP_COUNT };
+enum op { OP_GATHER, OP_LOGITS, OP_SOFTMAX, OP_LOSS_GRAD, OP_EPOCH, OP_PASS, OP_COUNT };
 
 struct case_result {
 	char name[96];
@@ -160,7 +160,8 @@ bool case_selected(const char *filter, const char *name);
 
 /* The name of a case: op/kernel/bBATCH/tTHREADS for the uint8 source (the
  * names of the runs before there were other sources), else
- * op/kernel/SOURCE/bBATCH/tTHREADS. */
+ * op/kernel/SOURCE/bBATCH/tTHREADS; a pass over all rows has no batch:
+ * pass/kernel[/SOURCE]/tTHREADS. */
 void case_name(char *buf, size_t size, enum op op, const char *kernel, enum softreg_source_kind source,
 	       size_t batch, int threads);
 

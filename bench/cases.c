@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const op_names[OP_COUNT] = {"gather", "logits", "softmax", "loss_grad", "epoch"};
+const char *const op_names[OP_COUNT] = {"gather", "logits", "softmax", "loss_grad", "epoch", "pass"};
 
 /* Everything one case touches; prepared before the clock starts. */
 struct op_ctx {
@@ -79,7 +79,18 @@ static double run_epoch(struct op_ctx *c, size_t inner)
 	return rep.train_seconds;
 }
 
-static const op_fn op_fns[OP_COUNT] = {run_gather, run_logits, run_softmax, run_loss_grad, run_epoch};
+/* One pass of L-BFGS's objective and gradient over every row (softreg_objective:
+ * the blocks of the range and their exact sums, threads sharing the blocks) */
+static double run_pass(struct op_ctx *c, size_t inner)
+{
+	double F, t0 = now_seconds();
+	for (size_t i = 0; i < inner; i++)
+		if (softreg_objective(c->m, c->ds, c->ds->n, 1e-4, c->kernel, c->grad, &F, NULL, c->err) != SOFTREG_OK)
+			return -1;
+	return now_seconds() - t0;
+}
+
+static const op_fn op_fns[OP_COUNT] = {run_gather, run_logits, run_softmax, run_loss_grad, run_epoch, run_pass};
 
 /* What the work of a case depends on. */
 struct shape {
@@ -120,7 +131,7 @@ static double scatters_of(enum op op, const struct shape *s)
 		return 0;
 	if (op == OP_LOSS_GRAD)
 		return s->nnz_batch * blocks;
-	if (op == OP_EPOCH)
+	if (op == OP_EPOCH || op == OP_PASS)
 		return s->nnz_all * blocks;
 	return 0;
 }
@@ -174,6 +185,13 @@ static void work_of(enum op op, const struct shape *s, double *flops, double *by
 		*bytes = N * (s->elem * D + 4);
 		return;
 	}
+	case OP_PASS: { /* loss_grad of one batch of every row */
+		struct shape all = *s;
+		all.m = s->n;
+		all.nnz_batch = s->nnz_all;
+		work_of(OP_LOSS_GRAD, &all, flops, bytes);
+		return;
+	}
 	case OP_COUNT:
 		break;
 	}
@@ -203,7 +221,11 @@ bool case_selected(const char *filter, const char *name)
 void case_name(char *buf, size_t size, enum op op, const char *kernel, enum softreg_source_kind source,
 	       size_t batch, int threads)
 {
-	if (source == SOFTREG_SOURCE_U8)
+	if (op == OP_PASS && source == SOFTREG_SOURCE_U8)
+		snprintf(buf, size, "%s/%s/t%d", op_names[op], kernel, threads);
+	else if (op == OP_PASS)
+		snprintf(buf, size, "%s/%s/%s/t%d", op_names[op], kernel, source_tags[source], threads);
+	else if (source == SOFTREG_SOURCE_U8)
 		snprintf(buf, size, "%s/%s/b%zu/t%d", op_names[op], kernel, batch, threads);
 	else
 		snprintf(buf, size, "%s/%s/%s/b%zu/t%d", op_names[op], kernel, source_tags[source], batch, threads);
@@ -285,6 +307,8 @@ static int prepare(struct op_ctx *ctx, const struct bench_data *data, const stru
 		return BENCH_FAIL;
 	if (c->op == OP_GATHER)
 		return (ctx->X = malloc(nX * sizeof(float))) ? BENCH_OK : BENCH_FAIL;
+	if (c->op == OP_PASS) /* softreg_objective makes its own workspace */
+		return (ctx->grad = malloc((k * d + k) * sizeof(float))) ? BENCH_OK : BENCH_FAIL;
 	ctx->ws = softreg_workspace_alloc(c->kern, B, k, d);
 	ctx->Z = malloc(nZ * sizeof(float));
 	ctx->grad = malloc((k * d + k) * sizeof(float));
@@ -319,14 +343,14 @@ int time_case(const struct bench_opts *o, const struct bench_data *data, struct 
 		snprintf(err, SOFTREG_ERRLEN, "%s: out of memory", c->name);
 		goto out;
 	}
-	rc = time_samples(op_fns[c->op], &ctx, o, c->op == OP_EPOCH, c);
+	rc = time_samples(op_fns[c->op], &ctx, o, c->op == OP_EPOCH || c->op == OP_PASS, c);
 	if (rc) {
 		snprintf(err, SOFTREG_ERRLEN, "%s: %.400s", c->name, ctx.err[0] ? ctx.err : "out of memory");
 		goto out;
 	}
 	static const double elem[BENCH_SOURCES] = {1, 4, 2, 0};
 	bool csr = c->source == SOFTREG_SOURCE_CSR;
-	struct shape s = {.m = c->batch, .n = ds->n, .k = data->k, .d = ds->d, .elem = elem[c->source], .csr = csr,
+	struct shape s = {.m = c->op == OP_PASS ? ds->n : c->batch, .n = ds->n, .k = data->k, .d = ds->d, .elem = elem[c->source], .csr = csr,
 			  .nnz_batch = csr ? batch_nnz(data, c->batch) : 0, .nnz_all = csr ? (double)data->nnz : 0,
 			  .nnz_bytes = data->nnz_bytes};
 	work_of(c->op, &s, &c->flops, &c->bytes);

@@ -2,7 +2,8 @@
 # softreg-bench --json writes the fields scripts/bench-compare and the README
 # rely on: machine, commit, date, bounds, the data and its sources, and per
 # case name, kernel, source, op, batch, threads, ns_min, ns_median, gflops,
-# gbps, the gate's figures, and bound_ns for epoch records. Case names keep
+# gbps, the gate's figures, and bound_ns for epoch records; the pass over
+# every row (L-BFGS's objective) has batch 0. Case names keep
 # the form of the runs before sources (op/kernel/bBATCH/tTHREADS) for uint8
 # rows, so that old baselines still compare, and name the source otherwise.
 set -euo pipefail
@@ -38,13 +39,21 @@ diff -u "$tmp/list.want" "$tmp/list.out" || fail "--list: unexpected case names"
 "$bench" --list --batch 256 --threads 1 --filter gather --source f16,u8 >"$tmp/gather.out"
 printf '%s\n' gather/lib/b256/t1 gather/lib/f16/b256/t1 | diff -u - "$tmp/gather.out" ||
     fail "--list --source f16,u8: unexpected gather names"
+# a pass over every row: once per kernel, source and thread count whatever the
+# batches, no naive kernel (seconds a pass)
+"$bench" --list --batch 64,256 --threads 1,2 --filter pass >"$tmp/pass.out"
+printf '%s\n' pass/blas/t1 pass/blas/t2 pass/blas/f32/t1 pass/blas/f32/t2 pass/blas/f16/t1 pass/blas/f16/t2 \
+    pass/sparse/csr/t1 pass/sparse/csr/t2 >"$tmp/pass.want"
+diff "$tmp/pass.want" "$tmp/pass.out" >/dev/null || fail "--list --filter pass: unexpected names"
 echo "ok: case names"
 
 "$bench" --batch 4096 --threads 1 --filter 'loss_grad,epoch/blas,epoch/sparse' --reps 2 --min-seconds 0.01 \
     --json "$tmp/out.json" >"$tmp/run.out"
 "$bench" --shape 3000,64,20 --batch 256 --threads 1 --filter 'loss_grad' --reps 2 --min-seconds 0.01 \
     --json "$tmp/shape.json" >"$tmp/shape.out"
-"$python" - "$tmp/out.json" "$tmp/shape.json" <<'PY'
+"$bench" --shape 20000,64,20 --batch 256 --threads 2 --filter 'pass' --reps 2 --min-seconds 0.01 \
+    --json "$tmp/pass.json" >"$tmp/pass-run.out"
+"$python" - "$tmp/out.json" "$tmp/shape.json" "$tmp/pass.json" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
 def need(obj, keys, where):
@@ -92,5 +101,10 @@ assert [s["name"] for s in shape["data"]["sources"]] == ["f32", "f16"], shape["d
 names = [c["name"] for c in shape["cases"]]
 assert names == ["loss_grad/naive/f32/b256/t1", "loss_grad/blas/f32/b256/t1",
                  "loss_grad/naive/f16/b256/t1", "loss_grad/blas/f16/b256/t1"], names
+pas = json.load(open(sys.argv[3]))
+names = [c["name"] for c in pas["cases"]]
+assert names == ["pass/blas/f32/t2", "pass/blas/f16/t2"], names
+for c in pas["cases"]:
+    assert c["op"] == "pass" and c["batch"] == 0 and c["ns_min"] > 0 and c["gflops"] > 0 and c["bound_ns"] > 0, c
 print("ok: the JSON has every field")
 PY
