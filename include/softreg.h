@@ -536,7 +536,9 @@ SOFTREG_API void softreg_gather(const struct softreg_model *m, const struct soft
 /* ==== Threads and build information ==== */
 
 /* softreg_set_threads() - the thread count of OpenMP and OpenBLAS alike
- * (0 = all cores). Returns the count in force. */
+ * (0 = all cores; at most OMP_THREAD_LIMIT; OpenMP's dynamic team sizes
+ * turned off, since OpenBLAS's threaded routines wait for every thread they
+ * planned). Returns the count in force. */
 SOFTREG_API int softreg_set_threads(int n);
 SOFTREG_API int softreg_get_threads(void);
 

@@ -146,17 +146,21 @@ static int par_threads(const struct softreg_workspace *ws, size_t lo, size_t hi,
 	return bytes <= PAR_BYTES_MAX ? T : 1;
 }
 
-/* the blocks of [lo, hi) summed by T threads into xacc (grad) or loss */
+/* the blocks of [lo, hi) summed by up to T threads into xacc (grad) or loss;
+ * OpenMP may give fewer (OMP_THREAD_LIMIT, OMP_DYNAMIC): only the team's
+ * accumulators are added */
 static void par_sums(const struct softreg_model *m, const struct softreg_dataset *ds, size_t lo, size_t hi,
 		     size_t row0, struct softreg_workspace *ws, struct sr_par *p, int T, float *gchunk, int64_t *xacc,
 		     int64_t *loss, bool grad)
 {
 	size_t kd1 = m->k * m->d + m->k, bs = ws->m_max, nb = (hi - lo + bs - 1) / bs;
-	int threads = ws->threads;
+	int threads = ws->threads, team = 1;
 	ws->threads = 1; /* the kernel on one thread in every thread, thread 0's too */
 #pragma omp parallel num_threads(T)
 	{
 		int t = omp_get_thread_num();
+		if (t == 0)
+			team = omp_get_num_threads();
 		struct softreg_workspace *w = t ? p->t[t].ws : ws;
 		float *g = t ? p->t[t].g : gchunk;
 		int64_t *x = t ? p->t[t].x : xacc, *l = t ? sr_xsum_loss(p->t[t].x, kd1) : loss;
@@ -180,7 +184,7 @@ static void par_sums(const struct softreg_model *m, const struct softreg_dataset
 		sr_xsum_pack(xacc, kd1);
 	else
 		sr_xsum1_pack(loss);
-	for (int t = 1; t < T; t++) {
+	for (int t = 1; t < team; t++) {
 		int64_t *from = grad ? p->t[t].x : sr_xsum_loss(p->t[t].x, kd1);
 		if (grad)
 			sr_xsum_pack(from, kd1);

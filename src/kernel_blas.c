@@ -389,10 +389,32 @@ extern char *openblas_get_config(void);
 extern char *openblas_get_corename(void);
 extern int openblas_get_parallel(void);
 
+/* At load, for callers that never set a count (a Python session with
+ * threads=None): OpenMP's default count may exceed OMP_THREAD_LIMIT, or
+ * OMP_DYNAMIC may shrink teams, and OpenBLAS would then wait for threads
+ * that never start (below). */
+__attribute__((constructor)) static void threads_within_limit(void)
+{
+	int limit = omp_get_thread_limit();
+	if (limit > 0 && omp_get_max_threads() > limit)
+		omp_set_num_threads(limit);
+	omp_set_dynamic(0);
+}
+
+/* OpenBLAS's threaded routines (syrk, gemm) split their work among the threads
+ * they plan from omp_get_max_threads() and wait for each other's parts: when
+ * OpenMP gives the team fewer (OMP_THREAD_LIMIT below the count, or
+ * OMP_DYNAMIC shrinking teams on a busy machine), a thread spins forever
+ * for a partner that never started (L-BFGS's preconditioner hung so under
+ * OMP_THREAD_LIMIT=1). So the count never exceeds the limit, and teams are
+ * not shrunk. */
 int softreg_set_threads(int n)
 {
 	if (n <= 0)
 		n = omp_get_num_procs();
+	int limit = omp_get_thread_limit();
+	n = limit > 0 && n > limit ? limit : n;
+	omp_set_dynamic(0);
 	omp_set_num_threads(n);
 	openblas_set_num_threads(n);
 	return n;

@@ -134,19 +134,23 @@ enum softreg_result softreg_evaluate_dist(const struct softreg_model *m, const s
 					  const struct softreg_dist *dist, uint64_t *confusion, double *accuracy_ret,
 					  double *log_loss_ret, char *err)
 {
-	if (first > ds->n || count > ds->n - first)
-		return sr_fail(err, SOFTREG_ERR_PARAM, "evaluate: rows %zu..%zu outside the %zu samples", first,
-			       first + count, ds->n);
-	if (!ds->y)
-		return sr_fail(err, SOFTREG_ERR_PARAM, "evaluate: the labels are not mapped to the model's classes");
-	enum softreg_result r = softreg_model_check_data(m, ds, "data", err);
+	size_t n = sr_dist_total(dist, ds); /* a held shard: the rows of every process */
+	enum softreg_result r = SOFTREG_OK;
 	struct softreg_workspace *ws = NULL;
+	if (first > n || count > n - first)
+		r = sr_fail(err, SOFTREG_ERR_PARAM, "evaluate: rows %zu..%zu outside the %zu samples", first,
+			    first + count, n);
+	else if (!ds->y)
+		r = sr_fail(err, SOFTREG_ERR_PARAM, "evaluate: the labels are not mapped to the model's classes");
+	else
+		r = softreg_model_check_data(m, ds, "data", err);
 	if (r == SOFTREG_OK)
 		r = take_ws(m, ds, kernel, eval_rows(count, m->k), "evaluate", &ws, err);
-	if (ws)
+	r = softreg_dist_agree(dist, r, err); /* no process goes on to the sums alone */
+	if (r == SOFTREG_OK) {
 		ws->dist = dist;
-	if (r == SOFTREG_OK)
 		r = sr_evaluate_ws(m, ds, first, count, confusion, accuracy_ret, log_loss_ret, ws, err);
+	}
 	softreg_workspace_free(ws);
 	return r;
 }
@@ -163,29 +167,33 @@ enum softreg_result softreg_objective_dist(const struct softreg_model *m, const 
 					   const struct softreg_dist *dist, float *grad, double *F_ret,
 					   double *grad_norm_ret, char *err)
 {
-	if (count == 0 || count > ds->n)
-		return sr_fail(err, SOFTREG_ERR_PARAM, "objective: %zu rows of %zu", count, ds->n);
-	if (!ds->y)
-		return sr_fail(err, SOFTREG_ERR_PARAM, "objective: the labels are not mapped to the model's classes");
-	enum softreg_result r = softreg_model_check_data(m, ds, "data", err);
+	size_t n = sr_dist_total(dist, ds); /* a held shard: the rows of every process */
+	enum softreg_result r = SOFTREG_OK;
 	struct softreg_workspace *ws = NULL;
+	if (count == 0 || count > n)
+		r = sr_fail(err, SOFTREG_ERR_PARAM, "objective: %zu rows of %zu", count, n);
+	else if (!ds->y)
+		r = sr_fail(err, SOFTREG_ERR_PARAM, "objective: the labels are not mapped to the model's classes");
+	else
+		r = softreg_model_check_data(m, ds, "data", err);
 	if (r == SOFTREG_OK)
 		r = take_ws(m, ds, kernel, eval_rows(count, m->k), "objective", &ws, err);
-	if (r)
-		return r;
-	ws->dist = dist;
 	size_t k = m->k, d = m->d, kd1 = k * d + k, nx = sr_xsum_words(kd1);
 	bool want = grad || grad_norm_ret;
-	float *gc = want ? malloc(kd1 * sizeof(float)) : NULL;
-	double *g = want ? calloc(kd1, sizeof(double)) : NULL;
-	int64_t *xacc = want && nx ? malloc(nx * sizeof(int64_t)) : NULL;
-	if (want && (!gc || !g || !xacc)) {
+	float *gc = want && r == SOFTREG_OK ? malloc(kd1 * sizeof(float)) : NULL;
+	double *g = want && r == SOFTREG_OK ? calloc(kd1, sizeof(double)) : NULL;
+	int64_t *xacc = want && r == SOFTREG_OK && nx ? malloc(nx * sizeof(int64_t)) : NULL;
+	if (r == SOFTREG_OK && want && (!gc || !g || !xacc))
+		r = sr_fail(err, SOFTREG_ERR_NOMEM, "objective: out of memory");
+	r = softreg_dist_agree(dist, r, err); /* no process goes on to the sums alone */
+	if (r) {
 		softreg_workspace_free(ws);
 		free(gc);
 		free(g);
 		free(xacc);
-		return sr_fail(err, SOFTREG_ERR_NOMEM, "objective: out of memory");
+		return r;
 	}
+	ws->dist = dist;
 	double ce = sr_sum_range(m, ds, 0, count, ws, gc, xacc, g) / (double)count, reg = 0, norm = 0;
 	free(xacc);
 	for (size_t j = 0; j < k * d; j++)

@@ -801,7 +801,7 @@ int cmd_sweep(int argc, char **argv)
 		    (rc = data_map(&test, s.m->classes, s.m->k, data_labels_name(&o.data, 1, buf, sizeof(buf)))))
 			break;
 		/* the sparse kernel on dense data, where it is the faster (softreg_kernel_choose(), as train) */
-		if ((rc = data_sparsify("sweep", cli_dist, s.p.kernel, s.m, 0, &train, have_test ? &test : NULL)))
+		if ((rc = data_sparsify("sweep", NULL, s.p.kernel, s.m, 0, &train, have_test ? &test : NULL)))
 			break;
 		if (o.val && train.x.kind == SOFTREG_SOURCE_CSR && softreg_dataset_sparsify(&val, err)) {
 			rc = runtime_error("%s", err);

@@ -601,14 +601,18 @@ int cmd_train(int argc, char **argv)
 		static char buf[4096]; /* static: off a small stack */
 		if (have_test && (rc = data_map(&test, c.m->classes, c.m->k, data_labels_name(&o.data, 1, buf, sizeof(buf)))))
 			break;
-		double t_csr = cli_now(); /* the CSR, if the sparse kernel trains dense data, counts as loading */
-		if ((rc = data_sparsify("train", cli_dist, o.p.kernel, c.m, o.p.solver == SOFTREG_SOLVER_SGD ? o.p.batch : 0,
-					&train, have_test ? &test : NULL)))
-			break;
-		load_s += cli_now() - t_csr;
-		if ((rc = check_blas_headroom(threads)))
-			break;
 	} while (0);
+	if ((rc = capture_agree(&cap, rc)))
+		goto out;
+	/* the CSR, if the sparse kernel trains dense data, counts as loading; the
+	 * choice is process 0's, broadcast, so every process must get here before */
+	capture_begin(&cap);
+	double t_csr = cli_now();
+	rc = data_sparsify("train", cli_dist, o.p.kernel, c.m, o.p.solver == SOFTREG_SOLVER_SGD ? o.p.batch : 0, &train,
+			   have_test ? &test : NULL);
+	load_s += cli_now() - t_csr;
+	if (rc == 0)
+		rc = check_blas_headroom(threads);
 	if ((rc = capture_agree(&cap, rc)))
 		goto out;
 	c.n_all = n_all;
