@@ -122,6 +122,22 @@ static enum softreg_result take_ws(const struct softreg_model *m, const struct s
 	return SOFTREG_OK;
 }
 
+/* what evaluate and objective begin with after their check of the rows ('r'):
+ * the labels, the model's fit to the data, a workspace */
+static enum softreg_result begin(const struct softreg_model *m, const struct softreg_dataset *ds, size_t count,
+				 const struct softreg_kernel *kernel, const char *what, enum softreg_result r,
+				 struct softreg_workspace **ws_ret, char *err)
+{
+	*ws_ret = NULL;
+	if (r == SOFTREG_OK && !ds->y)
+		r = sr_fail(err, SOFTREG_ERR_PARAM, "%s: the labels are not mapped to the model's classes", what);
+	if (r == SOFTREG_OK)
+		r = softreg_model_check_data(m, ds, "data", err);
+	if (r == SOFTREG_OK)
+		r = take_ws(m, ds, kernel, eval_rows(count, m->k), what, ws_ret, err);
+	return r;
+}
+
 enum softreg_result softreg_evaluate(const struct softreg_model *m, const struct softreg_dataset *ds, size_t first,
 				     size_t count, const struct softreg_kernel *kernel, uint64_t *confusion,
 				     double *accuracy_ret, double *log_loss_ret, char *err)
@@ -136,16 +152,11 @@ enum softreg_result softreg_evaluate_dist(const struct softreg_model *m, const s
 {
 	size_t n = sr_dist_total(dist, ds); /* a held shard: the rows of every process */
 	enum softreg_result r = SOFTREG_OK;
-	struct softreg_workspace *ws = NULL;
+	struct softreg_workspace *ws;
 	if (first > n || count > n - first)
 		r = sr_fail(err, SOFTREG_ERR_PARAM, "evaluate: rows %zu..%zu outside the %zu samples", first,
 			    first + count, n);
-	else if (!ds->y)
-		r = sr_fail(err, SOFTREG_ERR_PARAM, "evaluate: the labels are not mapped to the model's classes");
-	else
-		r = softreg_model_check_data(m, ds, "data", err);
-	if (r == SOFTREG_OK)
-		r = take_ws(m, ds, kernel, eval_rows(count, m->k), "evaluate", &ws, err);
+	r = begin(m, ds, count, kernel, "evaluate", r, &ws, err);
 	r = softreg_dist_agree(dist, r, err); /* no process goes on to the sums alone */
 	if (r == SOFTREG_OK) {
 		ws->dist = dist;
@@ -169,15 +180,10 @@ enum softreg_result softreg_objective_dist(const struct softreg_model *m, const 
 {
 	size_t n = sr_dist_total(dist, ds); /* a held shard: the rows of every process */
 	enum softreg_result r = SOFTREG_OK;
-	struct softreg_workspace *ws = NULL;
+	struct softreg_workspace *ws;
 	if (count == 0 || count > n)
 		r = sr_fail(err, SOFTREG_ERR_PARAM, "objective: %zu rows of %zu", count, n);
-	else if (!ds->y)
-		r = sr_fail(err, SOFTREG_ERR_PARAM, "objective: the labels are not mapped to the model's classes");
-	else
-		r = softreg_model_check_data(m, ds, "data", err);
-	if (r == SOFTREG_OK)
-		r = take_ws(m, ds, kernel, eval_rows(count, m->k), "objective", &ws, err);
+	r = begin(m, ds, count, kernel, "objective", r, &ws, err);
 	size_t k = m->k, d = m->d, kd1 = k * d + k, nx = sr_xsum_words(kd1);
 	bool want = grad || grad_norm_ret;
 	float *gc = want && r == SOFTREG_OK ? malloc(kd1 * sizeof(float)) : NULL;
