@@ -323,16 +323,27 @@ static enum softreg_result read_idx(struct src *s, uint64_t max_bytes, struct so
 	return r;
 }
 
+/* what both readers begin with: 'out' cleared, the default limit, a source
+ * for 'path' (NULL, with the message, when there is no memory for it) */
+static struct src *src_new(const char *path, uint64_t *max_bytes, struct softreg_idx *out, char *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (*max_bytes == 0)
+		*max_bytes = SOFTREG_IDX_MAX_BYTES;
+	struct src *s = calloc(1, sizeof(*s));
+	if (!s)
+		sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", path);
+	else
+		s->path = path;
+	return s;
+}
+
 enum softreg_result softreg_idx_read(const char *path, uint64_t max_bytes, struct softreg_idx *out,
 				     char *err)
 {
-	memset(out, 0, sizeof(*out));
-	if (max_bytes == 0)
-		max_bytes = SOFTREG_IDX_MAX_BYTES;
-	struct src *s = calloc(1, sizeof(*s));
+	struct src *s = src_new(path, &max_bytes, out, err);
 	if (!s)
-		return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", path);
-	s->path = path;
+		return SOFTREG_ERR_NOMEM;
 	struct softreg_idx idx = {0};
 	enum softreg_result r = read_idx(s, max_bytes, &idx, err);
 	src_close(s);
@@ -358,13 +369,9 @@ void softreg_idx_free(struct softreg_idx *idx)
 enum softreg_result softreg_idx_read_rows(const char *path, uint64_t max_bytes, size_t row0, size_t count,
 					  struct softreg_idx *out, char *err)
 {
-	memset(out, 0, sizeof(*out));
-	if (max_bytes == 0)
-		max_bytes = SOFTREG_IDX_MAX_BYTES;
-	struct src *s = calloc(1, sizeof(*s));
+	struct src *s = src_new(path, &max_bytes, out, err);
 	if (!s)
-		return sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", path);
-	s->path = path;
+		return SOFTREG_ERR_NOMEM;
 	uint64_t size = 0;
 	size_t hdr_len = 0;
 	struct softreg_idx idx = {0};
