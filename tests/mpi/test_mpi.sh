@@ -86,29 +86,7 @@ with open(os.path.join(sys.argv[1], "bad.csv"), "w") as f:
     f.writelines(lines)
 PY
 
-# same_bytes NAME DATA ARGS...: one process (2 threads), then -np 2 and -np 3
-same_bytes() {
-	local name=$1 data=$2
-	shift 2
-	"$S" train --data "$data" -q --threads 2 --out "$tmp/$name.1.srm" "$@" >/dev/null || { fail "$name: one process"; return; }
-	for np in 2 3; do
-		if ! timeout -k 10 300 "${M[@]}" -np $np "$S" train --data "$data" -q --threads 1 --out "$tmp/$name.$np.srm" "$@" >/dev/null; then
-			fail "$name: -np $np failed"
-		elif cmp -s "$tmp/$name.1.srm" "$tmp/$name.$np.srm"; then
-			ok "$name: -np $np writes the same bytes as one process"
-		else
-			fail "$name: -np $np differs from one process"
-		fi
-	done
-}
-
-same_bytes lbfgs "$tmp/d" --solver lbfgs --l2 1e-3
-same_bytes lbfgs-validation "$tmp/d" --solver lbfgs --l2 1e-3 --validation 1500 --standardize
-same_bytes sgd-100 "$tmp/d" --batch 100 --epochs 2
-same_bytes sgd-1000 "$tmp/d" --batch 1000 --epochs 3 --lr 0.5
-
-# libsvm text: each process parses its share of the bytes, the rows move to
-# whole blocks (same_bytes_files: --train/--test instead of --data)
+# same_bytes_files NAME ARGS...: one process (2 threads), then -np 2 and -np 3
 same_bytes_files() {
 	local name=$1
 	shift
@@ -123,6 +101,21 @@ same_bytes_files() {
 		fi
 	done
 }
+
+# same_bytes NAME DATA ARGS...: the same with --data DATA
+same_bytes() {
+	local name=$1 data=$2
+	shift 2
+	same_bytes_files "$name" --data "$data" "$@"
+}
+
+same_bytes lbfgs "$tmp/d" --solver lbfgs --l2 1e-3
+same_bytes lbfgs-validation "$tmp/d" --solver lbfgs --l2 1e-3 --validation 1500 --standardize
+same_bytes sgd-100 "$tmp/d" --batch 100 --epochs 2
+same_bytes sgd-1000 "$tmp/d" --batch 1000 --epochs 3 --lr 0.5
+
+# libsvm text: each process parses its share of the bytes, the rows move to
+# whole blocks
 same_bytes_files libsvm-lbfgs --train "$tmp/d/train.svm" --test "$tmp/d/test.svm" --solver lbfgs --validation 1000
 same_bytes_files libsvm-sgd --train "$tmp/d/train.svm" --test "$tmp/d/test.svm" --batch 1000
 
