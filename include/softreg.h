@@ -133,9 +133,10 @@ struct softreg_source {
 	const float *values;     /* CSR: (nnz) */
 	int origin;              /* CSR made by softreg_dataset_sparsify(): 1 + the dense kind it was made
 				  * from (values as that kind holds them, before preprocessing); else 0 */
-	const uint16_t *indices16; /* CSR, optional: the indices again, when d <= 65536 ... */
-	const uint8_t *values8;    /* ... and the values, when all are integers in [0, 255]: 3 bytes a
-				    * nonzero instead of 8, what the sparse kernel's AVX2 loops read */
+	const uint16_t *indices16; /* CSR, compact form: the indices as uint16 (d <= 65536) ... */
+	const uint8_t *values8;    /* ... and the values as uint8 (integers in [0, 255]): 3 bytes a
+				    * nonzero instead of 8. When set, readers take the nonzeros from
+				    * these, and indices and values may be NULL (uint8 data sparsified) */
 };
 
 /* softreg_source_input() - the kind a source's values came as: its own, or
@@ -274,9 +275,11 @@ SOFTREG_API void softreg_dataset_free(struct softreg_dataset *ds);
  * of their nonzeros (uint8, float32 or float16 values kept as float32, before
  * preprocessing; x.origin says which), built by two passes over fixed blocks
  * of rows on every thread. A CSR source is left as it is. The dense memory is
- * kept (views of 'ds' may point into it). uint8 rows of d <= 65536 also get
- * the compact copy (indices16, values8). MNIST's training set: 9.0 M
- * nonzeros, 72 + 27 MB. SOFTREG_ERR_NOMEM when the CSR does not fit.
+ * kept (views of 'ds' may point into it). uint8 rows of d <= 65536 get the
+ * compact form alone (indices16, values8; indices and values NULL): MNIST's
+ * training set, 9.0 M nonzeros, takes 27 MB instead of 72 (memory touched
+ * for the first time costs more than its writing). SOFTREG_ERR_NOMEM when
+ * the CSR does not fit.
  */
 SOFTREG_API enum softreg_result softreg_dataset_sparsify(struct softreg_dataset *ds, char *err);
 

@@ -345,7 +345,7 @@ void sr_gather_row(const struct softreg_model *m, const struct softreg_source *s
 	case SOFTREG_SOURCE_CSR:
 		memset(x, 0, d * sizeof(float));
 		for (uint64_t p = src->indptr[row]; p < src->indptr[row + 1]; p++)
-			x[src->indices[p]] = src->values[p];
+			x[sr_csr_index(src, p)] = sr_csr_value(src, p);
 		break;
 	}
 	prep_floats(m, x, d);

@@ -76,6 +76,17 @@ static inline uint32_t sr_label(const struct softreg_batch *b, size_t i)
 	return b->y[sr_row(b, i)];
 }
 
+/* nonzero p of a CSR source: from the compact form when it has one */
+static inline uint32_t sr_csr_index(const struct softreg_source *s, uint64_t p)
+{
+	return s->values8 ? s->indices16[p] : s->indices[p];
+}
+
+static inline float sr_csr_value(const struct softreg_source *s, uint64_t p)
+{
+	return s->values8 ? (float)s->values8[p] : s->values[p];
+}
+
 /* one row of d uint8 values to floats with the model's preprocessing; inline,
  * so that the kernels' gather loops vectorise it (out of line, the blas
  * kernel's gather took 3x as long) */

@@ -12,8 +12,8 @@
  * the kernel lose below ~96 rows a batch). A logit sums its nonzeros in 4
  * interleaved partial sums. Rows come shuffled: the nonzeros of the row 16
  * ahead, and the offsets of the row 32 ahead, are prefetched. CSR made of
- * uint8 pixels has a compact copy (uint16 indices, uint8 values) that the
- * AVX2 loops read: 3 bytes a nonzero instead of 8.
+ * uint8 pixels comes in the compact form (uint16 indices, uint8 values):
+ * 3 bytes a nonzero instead of 8.
  *
  * Threads. k <= 16 (one or two blocks): the batch's chunks are cut into row
  * groups by the batch size alone (a group per 128 rows, at most 4); a row
@@ -116,11 +116,20 @@ __attribute__((constructor)) static void fill_u8_float(void)
 
 /* ---- the plain path ---- */
 
+/* nonzero p's feature and value, from the compact form when there is one */
+static inline size_t op_index(const struct op *o, uint64_t p)
+{
+	return o->values8 ? o->indices16[p] : o->indices[p];
+}
+
+static inline float op_value(const struct op *o, uint64_t p)
+{
+	return o->values8 ? u8_float[o->values8[p]] : o->values[p];
+}
+
 /* logits of blocks [b0, b1) of row i into Z */
 static void fwd_plain(const struct op *o, size_t i, size_t b0, size_t b1)
 {
-	const uint32_t *restrict idx = o->indices;
-	const float *restrict val = o->values;
 	size_t row = sr_row(o->b, i);
 	uint64_t p0 = o->indptr[row], p1 = o->indptr[row + 1], full = p0 + (p1 - p0) / UNROLL * UNROLL;
 	for (size_t blk = b0; blk < b1; blk++) {
@@ -128,8 +137,8 @@ static void fwd_plain(const struct op *o, size_t i, size_t b0, size_t b1)
 		const float *restrict w = o->Wt + b0 * o->d * LANES + (blk - b0) * LANES;
 		float acc[UNROLL][LANES] = {{0}};
 		for (uint64_t p = p0; p < p1; p++) {
-			const float *wj = w + (size_t)idx[p] * width;
-			float v = val[p], *a = acc[p < full ? (p - p0) % UNROLL : 0];
+			const float *wj = w + (size_t)op_index(o, p) * width;
+			float v = op_value(o, p), *a = acc[p < full ? (p - p0) % UNROLL : 0];
 			for (int l = 0; l < LANES; l++)
 				a[l] += v * wj[l];
 		}
@@ -142,8 +151,6 @@ static void fwd_plain(const struct op *o, size_t i, size_t b0, size_t b1)
 /* gradient of blocks [b0, b1) from row i: Gt += v g, gb += g */
 static void bwd_plain(const struct op *o, size_t i, size_t b0, size_t b1)
 {
-	const uint32_t *restrict idx = o->indices;
-	const float *restrict val = o->values;
 	size_t row = sr_row(o->b, i);
 	uint64_t p0 = o->indptr[row], p1 = o->indptr[row + 1];
 	for (size_t blk = b0; blk < b1; blk++) {
@@ -153,7 +160,7 @@ static void bwd_plain(const struct op *o, size_t i, size_t b0, size_t b1)
 		for (int l = 0; l < LANES; l++)
 			gb[l] += g[l];
 		for (uint64_t p = p0; p < p1; p++) {
-			float *gj = gt + (size_t)idx[p] * width, v = val[p];
+			float *gj = gt + (size_t)op_index(o, p) * width, v = op_value(o, p);
 			for (int l = 0; l < LANES; l++)
 				gj[l] += v * g[l];
 		}
@@ -371,14 +378,12 @@ static void store_blocks(const struct softreg_model *m, const struct softreg_wor
 		grad[k * d + c0 + l] = ws->gb[(c0 + l) / LANES * GB_STRIDE + (c0 + l) % LANES];
 }
 
-static struct op op_of(const struct softreg_model *m, const struct softreg_batch *b, struct softreg_workspace *ws,
-		       const struct path *path)
+static struct op op_of(const struct softreg_model *m, const struct softreg_batch *b, struct softreg_workspace *ws)
 {
 	const struct softreg_source *s = b->src;
 	return (struct op){.b = b, .indptr = s->indptr, .indices = s->indices, .values = s->values,
-			   .indices16 = path != &plain && s->values8 ? s->indices16 : NULL,
-			   .values8 = path != &plain && s->indices16 ? s->values8 : NULL, /* the AVX2 loops read them */ .m = b->m,
-			   .d = m->d, .kp = sr_sparse_blocks(m->k) * LANES, .zs = ws->m_max * LANES, .Wt = ws->Wt, .bk = ws->bk,
+			   .indices16 = s->values8 ? s->indices16 : NULL, .values8 = s->values8, .m = b->m, .d = m->d,
+			   .kp = sr_sparse_blocks(m->k) * LANES, .zs = ws->m_max * LANES, .Wt = ws->Wt, .bk = ws->bk,
 			   .Gt = ws->Gt, .gb = ws->gb, .Z = ws->Zp};
 }
 
@@ -491,7 +496,7 @@ static void compute_row_groups(const struct softreg_model *m, const struct softr
 {
 	size_t k = m->k, d = m->d, nb = sr_sparse_blocks(k), kp = nb * LANES, nc = nchunks(b->m);
 	size_t gs = sr_sparse_group_stride(k, d);
-	struct op o = op_of(m, b, ws, path);
+	struct op o = op_of(m, b, ws);
 	load_bias(m, ws);
 #pragma omp parallel num_threads(team(ws, g1 - g0))
 	{
@@ -595,7 +600,7 @@ static double sparse_loss_grad(const struct softreg_model *m, const struct softr
 	/* more classes: split between the threads by blocks of 8; padded
 	 * classes have logits 0 (their Wt and bk are 0), are left out of the
 	 * softmax, so their G is 0 */
-	struct op o = op_of(m, b, ws, path);
+	struct op o = op_of(m, b, ws);
 	bool grad = grad_sum != NULL;
 #pragma omp parallel num_threads(team(ws, nb))
 	{
@@ -638,7 +643,7 @@ static void sparse_logits(const struct softreg_model *m, const struct softreg_ba
 {
 	size_t k = m->k, d = m->d, nb = sr_sparse_blocks(k);
 	const struct path *path = best_path();
-	struct op o = op_of(m, b, ws, path);
+	struct op o = op_of(m, b, ws);
 	load_bias(m, ws);
 #pragma omp parallel num_threads(team(ws, nchunks(b->m)))
 	{

@@ -115,9 +115,9 @@ static void feature_sums(const struct softreg_dataset *ds, double *sum, double *
 	for (size_t i = 0; i < ds->n; i++) {
 		if (s->kind == SOFTREG_SOURCE_CSR) {
 			for (uint64_t p = s->indptr[i]; p < s->indptr[i + 1]; p++) {
-				double v = s->values[p];
-				sum[s->indices[p]] += v;
-				sq[s->indices[p]] += v * v;
+				double v = sr_csr_value(s, p);
+				sum[sr_csr_index(s, p)] += v;
+				sq[sr_csr_index(s, p)] += v * v;
 			}
 			continue;
 		}

@@ -380,6 +380,10 @@ static uint32_t fingerprint(const struct softreg_dataset *ds, size_t n)
 	if (s->kind == SOFTREG_SOURCE_CSR) {
 		size_t nnz = (size_t)s->indptr[n];
 		nnz = nnz < cap / 4 ? nnz : cap / 4;
+		if (s->values8) { /* the compact form */
+			crc = sr_crc32(crc, s->indices16, nnz * sizeof(uint16_t));
+			return sr_crc32(crc, s->values8, nnz);
+		}
 		crc = sr_crc32(crc, s->indices, nnz * sizeof(uint32_t));
 		return sr_crc32(crc, s->values, nnz * sizeof(float));
 	}

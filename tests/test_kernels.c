@@ -326,6 +326,11 @@ static void sparsify_case(enum softreg_source_kind kind, size_t rows, size_t col
 	CHECK(softreg_dataset_sparsify(&sp, err) == SOFTREG_OK, "%s: sparsify: %s", kinds[kind], err);
 	CHECK(sp.x.kind == SOFTREG_SOURCE_CSR && softreg_source_input(&sp.x) == kind, "%s: origin %d", kinds[kind],
 	      sp.x.origin);
+	/* uint8 rows: the compact form alone (3 bytes a nonzero); others: floats */
+	bool want_compact = kind == SOFTREG_SOURCE_U8;
+	CHECK(want_compact ? sp.x.values8 && sp.x.indices16 && !sp.x.values && !sp.x.indices
+			   : !sp.x.values8 && !sp.x.indices16 && sp.x.values && sp.x.indices,
+	      "%s: the CSR's form is not the %s one", kinds[kind], want_compact ? "compact" : "float");
 	size_t bad = 0, nnz = 0;
 	float *row = malloc(d * sizeof(float));
 	struct softreg_model *ident = softreg_model_alloc(k, rows, cols);
@@ -338,7 +343,10 @@ static void sparsify_case(enum softreg_source_kind kind, size_t rows, size_t col
 			if (row[j] == 0.0f)
 				continue;
 			nnz++;
-			bad += p >= sp.x.indptr[i + 1] || sp.x.indices[p] != j || sp.x.values[p] != row[j];
+			bool compact = sp.x.values8 != NULL;
+			uint32_t col = compact ? sp.x.indices16[p] : sp.x.indices[p];
+			float val = compact ? sp.x.values8[p] : sp.x.values[p];
+			bad += p >= sp.x.indptr[i + 1] || col != j || val != row[j];
 			p++;
 		}
 	}

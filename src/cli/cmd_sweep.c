@@ -444,12 +444,27 @@ static size_t elem_size(enum softreg_source_kind kind)
 	return kind == SOFTREG_SOURCE_U8 ? 1 : kind == SOFTREG_SOURCE_F16 ? 2 : 4;
 }
 
+/* a's na elements then b's nb, into j->buf[slot]; NULL and *ok false when
+ * out of memory */
+static void *cat(struct joined *j, int slot, const void *a, const void *b, size_t na, size_t nb, size_t elem, bool *ok)
+{
+	char *p = j->buf[slot] = malloc(na + nb ? (na + nb) * elem : 1);
+	if (!p) {
+		*ok = false;
+		return NULL;
+	}
+	memcpy(p, a, na * elem);
+	memcpy(p + na * elem, b, nb * elem);
+	return p;
+}
+
 /* a's rows then b's, copied (same source kind and d); 0 or EXIT_RUNTIME */
 static int join(const struct softreg_dataset *a, const struct softreg_dataset *b, const char *bname, struct joined *j)
 {
 	memset(j, 0, sizeof(*j));
-	/* a sparsified set keeps the kind it came as (its values are that kind's) */
-	if (a->x.kind != b->x.kind || a->x.origin != b->x.origin)
+	/* a sparsified set keeps the kind it came as (its values are that kind's),
+	 * and both have the same form of nonzeros (d is the same) */
+	if (a->x.kind != b->x.kind || a->x.origin != b->x.origin || !a->x.values8 != !b->x.values8)
 		return runtime_error("%s: %s features, the training set's are %s: the refit on both needs one kind", bname,
 				     softreg_source_name(softreg_source_input(&b->x)),
 				     softreg_source_name(softreg_source_input(&a->x)));
@@ -467,31 +482,19 @@ static int join(const struct softreg_dataset *a, const struct softreg_dataset *b
 	if (ok && a->x.kind == SOFTREG_SOURCE_CSR) {
 		size_t na = (size_t)a->x.indptr[a->n], nb = (size_t)b->x.indptr[b->n];
 		uint64_t *indptr = j->buf[2] = malloc((n + 1) * sizeof(uint64_t));
-		uint32_t *idx = j->buf[3] = malloc((na + nb ? na + nb : 1) * sizeof(uint32_t));
-		float *val = j->buf[4] = malloc((na + nb ? na + nb : 1) * sizeof(float));
-		if ((ok = indptr && idx && val)) {
+		if ((ok = indptr != NULL)) {
 			memcpy(indptr, a->x.indptr, (a->n + 1) * sizeof(uint64_t));
 			for (size_t i = 1; i <= b->n; i++)
 				indptr[a->n + i] = na + b->x.indptr[i];
-			memcpy(idx, a->x.indices, na * sizeof(uint32_t));
-			memcpy(idx + na, b->x.indices, nb * sizeof(uint32_t));
-			memcpy(val, a->x.values, na * sizeof(float));
-			memcpy(val + na, b->x.values, nb * sizeof(float));
-			ds->x.indptr = indptr, ds->x.indices = idx, ds->x.values = val;
+			ds->x.indptr = indptr;
 		}
-		/* the compact copy (a sparsified uint8 source) when both have one */
-		ds->x.indices16 = NULL, ds->x.values8 = NULL;
-		if (ok && a->x.indices16 && a->x.values8 && b->x.indices16 && b->x.values8) {
-			uint16_t *i16 = j->buf[5] = malloc((na + nb ? na + nb : 1) * sizeof(uint16_t));
-			uint8_t *v8 = j->buf[6] = malloc(na + nb ? na + nb : 1);
-			if (i16 && v8) {
-				memcpy(i16, a->x.indices16, na * sizeof(uint16_t));
-				memcpy(i16 + na, b->x.indices16, nb * sizeof(uint16_t));
-				memcpy(v8, a->x.values8, na);
-				memcpy(v8 + na, b->x.values8, nb);
-				ds->x.indices16 = i16, ds->x.values8 = v8;
-			}
-		}
+		/* the nonzeros in the form both have (a sparsified uint8 source:
+		 * the compact one alone) */
+		bool compact = a->x.values8 != NULL;
+		ds->x.indices = ok && !compact ? cat(j, 3, a->x.indices, b->x.indices, na, nb, sizeof(uint32_t), &ok) : NULL;
+		ds->x.values = ok && !compact ? cat(j, 4, a->x.values, b->x.values, na, nb, sizeof(float), &ok) : NULL;
+		ds->x.indices16 = ok && compact ? cat(j, 5, a->x.indices16, b->x.indices16, na, nb, 2, &ok) : NULL;
+		ds->x.values8 = ok && compact ? cat(j, 6, a->x.values8, b->x.values8, na, nb, 1, &ok) : NULL;
 	} else if (ok) {
 		size_t es = elem_size(a->x.kind);
 		char *x = j->buf[2] = malloc(n * d * es);
