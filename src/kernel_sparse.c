@@ -17,8 +17,9 @@
  *
  * Threads. k <= 16 (one or two blocks): the batch's chunks are cut into row
  * groups by the batch size alone (a group per 128 rows, at most 4); a row
- * goes through logits, softmax and scatter in one pass, into its group's
- * partial gradient; the partials are added in group order, each thread
+ * goes through logits, softmax and scatter in one pass (on the AVX2 path its
+ * 8 or 16 logits stay in registers from the first FMA to the last scatter),
+ * into its group's partial gradient; the partials are added in group order, each thread
  * adding its features. More classes: the threads split the blocks; each
  * computes its classes' logits for every row, then (after a barrier and the
  * softmax of rows split by chunks) its classes' gradient over the rows in
@@ -37,6 +38,7 @@
 #include "internal.h"
 #include "dist.h"
 
+#include <math.h>
 #include <omp.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -258,6 +260,124 @@ AVX2 static void bwd_avx2(const struct op *o, size_t i, size_t b0, size_t b1)
 {
 	FOR_STRIPS(bwd_avx2_strip);
 }
+
+/* exp(x) for x <= 0 as exp_nonpositive() in kernels.c computes it (the same
+ * reduction and polynomial), 8 lanes; -inf and below ln(FLT_MIN) give 0, a
+ * NaN stays NaN */
+AVX2 static inline __m256 exp8_nonpositive(__m256 x)
+{
+	const __m256 lowest = _mm256_set1_ps(-87.33654f), shifter = _mm256_set1_ps(12582912.0f);
+	__m256 xc = _mm256_max_ps(lowest, x); /* x when x is NaN */
+	__m256 t = _mm256_fmadd_ps(xc, _mm256_set1_ps(1.44269504088896341f), shifter), n = _mm256_sub_ps(t, shifter);
+	__m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), xc);
+	r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187e-06f), r);
+	__m256 p = _mm256_set1_ps(1.9875691500e-4f);
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+	p = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+	__m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(_mm256_castps_si256(t),
+									   _mm256_set1_epi32(0x4B400000)),
+							  _mm256_set1_epi32(127)),
+					 23);
+	__m256 e = _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+	return _mm256_andnot_ps(_mm256_cmp_ps(x, lowest, _CMP_LT_OQ), e);
+}
+
+/* lane l of every lane of v: the largest */
+AVX2 static inline __m256 hmax8(__m256 v)
+{
+	v = _mm256_max_ps(v, _mm256_permute2f128_ps(v, v, 1));
+	v = _mm256_max_ps(v, _mm256_shuffle_ps(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+	return _mm256_max_ps(v, _mm256_shuffle_ps(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+}
+
+/*
+ * Row i, all of it, for k <= 16 (S = 1 or 2 blocks): the logits, the
+ * softmax and its loss, and with 'grad' G = S - Y and its scatter into o->Gt,
+ * the row's 8 or 16 values kept in registers throughout (the general path
+ * stores the logits and runs the scalar softmax). The logits sum as the
+ * strips do; the softmax as sr_softmax_row() but for the order of the double
+ * sum: pairs of lanes, then the halves.
+ */
+AVX2 static inline __attribute__((always_inline)) double row_avx2_s(const struct op *o, size_t i, size_t k, bool grad,
+								   int S, bool C)
+{
+	size_t row = sr_row(o->b, i), width = (size_t)S * LANES;
+	uint64_t p0 = o->indptr[row], p1 = o->indptr[row + 1], p = p0;
+	const uint32_t *restrict idx = o->indices;
+	const float *restrict val = o->values;
+	const uint16_t *restrict idx16 = o->indices16;
+	const uint8_t *restrict val8 = o->values8;
+	const float *restrict w = o->Wt;
+	__m256 acc[STRIP][UNROLL], z[STRIP], e[STRIP];
+	for (int s = 0; s < S; s++)
+		for (int u = 0; u < UNROLL; u++)
+			acc[s][u] = _mm256_setzero_ps();
+	for (; p + UNROLL <= p1; p += UNROLL)
+		for (int u = 0; u < UNROLL; u++) {
+			const float *wj = w + (size_t)(C ? idx16[p + u] : idx[p + u]) * width;
+			__m256 v = _mm256_broadcast_ss(C ? u8_float + val8[p + u] : val + p + u);
+			for (int s = 0; s < S; s++)
+				acc[s][u] = _mm256_fmadd_ps(v, _mm256_load_ps(wj + s * LANES), acc[s][u]);
+		}
+	for (; p < p1; p++) {
+		const float *wj = w + (size_t)(C ? idx16[p] : idx[p]) * width;
+		__m256 v = _mm256_broadcast_ss(C ? u8_float + val8[p] : val + p);
+		for (int s = 0; s < S; s++)
+			acc[s][0] = _mm256_fmadd_ps(v, _mm256_load_ps(wj + s * LANES), acc[s][0]);
+	}
+	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+	__m256 mx = _mm256_set1_ps(-INFINITY);
+	for (int s = 0; s < S; s++) {
+		__m256 sum = _mm256_add_ps(_mm256_add_ps(acc[s][0], acc[s][1]), _mm256_add_ps(acc[s][2], acc[s][3]));
+		z[s] = _mm256_add_ps(_mm256_loadu_ps(o->bk + s * LANES), sum);
+		/* padded classes: -inf, out of the max and the sum */
+		__m256 real = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)k - s * LANES), lane));
+		z[s] = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), z[s], real);
+		mx = _mm256_max_ps(mx, z[s]);
+	}
+	mx = hmax8(mx);
+	uint32_t y = sr_label(o->b, i);
+	float zs[STRIP * LANES];
+	__m256d sd = _mm256_setzero_pd();
+	for (int s = 0; s < S; s++) {
+		_mm256_storeu_ps(zs + s * LANES, z[s]);
+		e[s] = exp8_nonpositive(_mm256_sub_ps(z[s], mx));
+		sd = _mm256_add_pd(sd, _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(e[s])),
+						     _mm256_cvtps_pd(_mm256_extractf128_ps(e[s], 1))));
+	}
+	__m128d h = _mm_add_pd(_mm256_castpd256_pd128(sd), _mm256_extractf128_pd(sd, 1));
+	double sumd = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+	double loss = log(sumd) - (double)(zs[y] - _mm256_cvtss_f32(mx));
+	if (!grad)
+		return loss;
+	__m256 inv = _mm256_set1_ps(1.0f / (float)sumd), g[STRIP];
+	float *restrict gt = o->Gt;
+	for (int s = 0; s < S; s++) {
+		__m256 hot = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_set1_epi32((int)y - s * LANES), lane));
+		g[s] = _mm256_sub_ps(_mm256_mul_ps(e[s], inv), _mm256_and_ps(hot, _mm256_set1_ps(1.0f)));
+		float *gb = o->gb + (size_t)s * GB_STRIDE;
+		_mm256_storeu_ps(gb, _mm256_add_ps(_mm256_loadu_ps(gb), g[s]));
+	}
+	for (p = p0; p < p1; p++) {
+		float *gj = gt + (size_t)(C ? idx16[p] : idx[p]) * width;
+		__m256 v = _mm256_broadcast_ss(C ? u8_float + val8[p] : val + p);
+		for (int s = 0; s < S; s++)
+			_mm256_store_ps(gj + s * LANES, _mm256_fmadd_ps(v, g[s], _mm256_load_ps(gj + s * LANES)));
+	}
+	return loss;
+}
+
+AVX2 static double row_avx2(const struct op *o, size_t i, size_t k, bool grad)
+{
+	bool C = o->values8 != NULL;
+	if (k > LANES)
+		return C ? row_avx2_s(o, i, k, grad, 2, true) : row_avx2_s(o, i, k, grad, 2, false);
+	return C ? row_avx2_s(o, i, k, grad, 1, true) : row_avx2_s(o, i, k, grad, 1, false);
+}
 #endif
 
 /* ---- dispatch ---- */
@@ -266,11 +386,14 @@ struct path {
 	const char *name;
 	void (*fwd)(const struct op *o, size_t i, size_t b0, size_t b1);
 	void (*bwd)(const struct op *o, size_t i, size_t b0, size_t b1);
+	/* a whole row (logits, softmax, scatter) of k <= 16 classes, or NULL:
+	 * its loss */
+	double (*row)(const struct op *o, size_t i, size_t k, bool grad);
 };
 
-static const struct path plain = {"plain", fwd_plain, bwd_plain};
+static const struct path plain = {"plain", fwd_plain, bwd_plain, NULL};
 #if defined(__x86_64__)
-static const struct path avx2 = {"avx2", fwd_avx2, bwd_avx2};
+static const struct path avx2 = {"avx2", fwd_avx2, bwd_avx2, row_avx2};
 #endif
 
 /* whether $SOFTREG_DISABLE_CPU_FEATURES (a comma-separated list) names 'f' */
@@ -411,6 +534,14 @@ static void fused_chunk(const struct path *path, const struct op *o, struct soft
 {
 	size_t i0 = c * SR_CHUNK, i1 = i0 + SR_CHUNK < o->m ? i0 + SR_CHUNK : o->m;
 	double loss = 0;
+	if (path->row && nb <= 2) {
+		for (size_t i = i0; i < i1; i++) {
+			prefetch_row(o, i + AHEAD);
+			loss += path->row(o, i, k, grad);
+		}
+		ws->loss[c] = loss;
+		return;
+	}
 	for (size_t i = i0; i < i1; i++) {
 		prefetch_row(o, i + AHEAD);
 		path->fwd(o, i, 0, nb);

@@ -257,6 +257,52 @@ static void softmax_extremes(const struct softreg_kernel *kern)
 	CHECK(isfinite(mean) && mean > 5e3f, "%s batch mean loss %g", kern->name, (double)mean);
 }
 
+/* The sparse kernel's softmax (fused with the logits and the scatter on its
+ * AVX2 path) at extreme logits: one feature of value 1 per row, so W[c][0]
+ * is logit c. k = 3 (one block of 8) and 12 (two, label in the second);
+ * float and compact CSR. Loss and gradient (p - y) must be exact. */
+static void sparse_extremes(size_t k, bool compact)
+{
+	const size_t m = 5;
+	float base[5][3] = {{1e4f, -1e4f, -1e4f}, {1e4f, -1e4f, 0.0f}, {5.0f, 5.0f, 5.0f}, {1e30f, 0.0f, 0.0f},
+			    {5.0f, 5.0f, 5.0f}};
+	uint32_t y[5] = {0, 1, 2, 1, (uint32_t)k - 1};
+	uint64_t indptr[6] = {0, 1, 2, 3, 4, 5};
+	uint32_t idx[5] = {0};
+	float val[5] = {1, 1, 1, 1, 1};
+	uint16_t idx16[5] = {0};
+	uint8_t val8[5] = {1, 1, 1, 1, 1};
+	struct softreg_source src = {.kind = SOFTREG_SOURCE_CSR, .n = m, .d = 1, .indptr = indptr};
+	if (compact)
+		src.indices16 = idx16, src.values8 = val8;
+	else
+		src.indices = idx, src.values = val;
+	struct softreg_model *mod = softreg_model_alloc(k, 1, 1);
+	mod->prep = SOFTREG_PREP_SCALE;
+	mod->scale = 1.0f;
+	struct softreg_workspace *ws = softreg_workspace_alloc(&softreg_kernel_sparse, 1, k, 1);
+	float *g = malloc((k + k) * sizeof(float));
+	for (size_t i = 0; i < m; i++) {
+		for (size_t c = 0; c < k; c++) /* classes past the third: far below */
+			mod->W[c] = c < 3 && i < 4 ? base[i][c] : i < 4 ? -1e4f : 5.0f;
+		struct softreg_batch b = {.src = &src, .y = y, .first = i, .m = 1};
+		double loss = softreg_kernel_sparse.loss_grad(mod, &b, g, ws);
+		double want[5] = {0, 2e4, log(3.0), 1e30, log((double)k)};
+		CHECK(fabs(loss - want[i]) <= 1e-6 * (want[i] > 1 ? want[i] : 1), "k %zu %s row %zu: loss %.9g, want %.9g",
+		      k, compact ? "compact" : "float", i, loss, want[i]);
+		for (size_t c = 0; c < k; c++) {
+			double p = i == 2 ? (c < 3 ? 1.0 / 3 : 0) : i == 4 ? 1.0 / (double)k : c == 0;
+			double want_g = p - (c == y[i]);
+			CHECK(fabs(g[c] - want_g) <= 1e-6 && fabsf(g[k + c] - g[c]) == 0,
+			      "k %zu %s row %zu: dW[%zu] %.9g db %.9g, want %.9g", k, compact ? "compact" : "float", i, c,
+			      (double)g[c], (double)g[k + c], want_g);
+		}
+	}
+	free(g);
+	softreg_workspace_free(ws);
+	softreg_model_free(mod);
+}
+
 /* --standardize on sparse data scales without centring (mean 0), with the
  * standard deviation of every feature counting the zeros, as scikit-learn's
  * StandardScaler(with_mean=False); the same on dense data centres */
@@ -416,5 +462,9 @@ int main(void)
 			}
 	for (size_t i = 0; softreg_kernels[i]; i++)
 		softmax_extremes(softreg_kernels[i]);
+	for (int compact = 0; compact < 2; compact++) {
+		sparse_extremes(3, compact);
+		sparse_extremes(12, compact);
+	}
 	return t_done("test_kernels");
 }
