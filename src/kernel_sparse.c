@@ -16,7 +16,7 @@
  * 3 bytes a nonzero instead of 8.
  *
  * Threads. k <= 16 (one or two blocks): the batch's chunks are cut into row
- * groups by the batch size alone (a group per 128 rows, at most 4); a row
+ * groups by the batch size alone (a group per 50 rows, at most 4); a row
  * goes through logits, softmax and scatter in one pass (on the AVX2 path its
  * 8 or 16 logits stay in registers from the first FMA to the last scatter),
  * into its group's partial gradient; the partials are added in group order, each thread
@@ -436,9 +436,14 @@ size_t sr_sparse_blocks(size_t k)
 	return (k + LANES - 1) / LANES;
 }
 
+/* Rows per chunk, the unit of a loss sum and of a row group: 16, so that
+ * groups of chunks split a batch evenly (the default batch of 100: 48 and
+ * 52 rows, where chunks of 64 gave 64 and 36) */
+#define CHUNK 16
+
 static size_t nchunks(size_t m)
 {
-	return (m + SR_CHUNK - 1) / SR_CHUNK;
+	return (m + CHUNK - 1) / CHUNK;
 }
 
 size_t sr_sparse_nchunks(size_t m)
@@ -532,7 +537,7 @@ static double softmax_row(const struct op *o, size_t i, size_t k, bool grad, flo
 static void fused_chunk(const struct path *path, const struct op *o, struct softreg_workspace *ws, size_t c,
 			size_t nb, size_t k, bool grad, float *zp)
 {
-	size_t i0 = c * SR_CHUNK, i1 = i0 + SR_CHUNK < o->m ? i0 + SR_CHUNK : o->m;
+	size_t i0 = c * CHUNK, i1 = i0 + CHUNK < o->m ? i0 + CHUNK : o->m;
 	double loss = 0;
 	if (path->row && nb <= 2) {
 		for (size_t i = i0; i < i1; i++) {
@@ -555,7 +560,7 @@ static void fused_chunk(const struct path *path, const struct op *o, struct soft
 /* the softmax of chunk c's rows (after every thread's logits), G = S - Y */
 static void softmax_chunk(const struct op *o, struct softreg_workspace *ws, size_t c, size_t k, bool grad, float *zp)
 {
-	size_t i0 = c * SR_CHUNK, i1 = i0 + SR_CHUNK < o->m ? i0 + SR_CHUNK : o->m;
+	size_t i0 = c * CHUNK, i1 = i0 + CHUNK < o->m ? i0 + CHUNK : o->m;
 	double loss = 0;
 	for (size_t i = i0; i < i1; i++) {
 		loss += softmax_row(o, i, k, grad, zp);
@@ -596,7 +601,7 @@ static void load_bias(const struct softreg_model *m, struct softreg_workspace *w
  * gives the same bits; one thread does the groups one after another.
  */
 #define ROWGROUP_BLOCKS 2
-#define GROUP_ROWS 128
+#define GROUP_ROWS 50
 #define MAX_GROUPS 4
 
 size_t sr_sparse_groups_max(size_t k)
