@@ -17,7 +17,8 @@ static enum softreg_result idx_pair(const char *images_path, const char *labels_
 				    struct softreg_dataset *ds, char *err)
 {
 	struct softreg_idx img = {0}, lab = {0};
-	enum softreg_result r = softreg_idx_read(images_path, max_bytes, &img, err);
+	uint8_t *img_mem = NULL; /* what to free: img.data may point into it */
+	enum softreg_result r = sr_idx_read(images_path, max_bytes, &img, &img_mem, err);
 	if (r == SOFTREG_OK && labels_path)
 		r = softreg_idx_read(labels_path, max_bytes, &lab, err);
 	if (r == SOFTREG_OK && img.ndim != 3)
@@ -41,7 +42,7 @@ static enum softreg_result idx_pair(const char *images_path, const char *labels_
 			r = sr_fail(err, SOFTREG_ERR_NOMEM, "%s: out of memory", labels_path);
 	}
 	if (r) {
-		softreg_idx_free(&img);
+		free(img_mem);
 		softreg_idx_free(&lab);
 		return r;
 	}
@@ -54,7 +55,7 @@ static enum softreg_result idx_pair(const char *images_path, const char *labels_
 	ds->d = ds->rows * ds->cols; /* cannot overflow: checked by the reader */
 	ds->x = (struct softreg_source){.kind = SOFTREG_SOURCE_U8, .n = ds->n, .d = ds->d, .data = img.data};
 	ds->labels = labels;
-	sr_dataset_own(ds, img.data);
+	sr_dataset_own(ds, img_mem);
 	sr_dataset_own(ds, labels);
 	return SOFTREG_OK;
 }

@@ -120,6 +120,10 @@ bool sr_rows_in_place(const struct softreg_model *m, const struct softreg_batch 
  * alone, never on the thread count */
 size_t sr_blas_nchunks(size_t m, size_t k, size_t d);
 size_t sr_blas_ngroups(size_t m, size_t k, size_t d);
+/* softreg_idx_read() leaving the payload where it was read: out->data may
+ * point into *base, which is what to free */
+enum softreg_result sr_idx_read(const char *path, uint64_t max_bytes, struct softreg_idx *out, uint8_t **base,
+			       char *err);
 size_t sr_sparse_nchunks(size_t m);
 /* the sparse kernel's blocks of 8 classes for k classes, and its partial
  * gradients at most */
