@@ -57,7 +57,7 @@ struct op {
 	const uint64_t *indptr;
 	const uint32_t *indices;
 	const float *values;
-	const uint16_t *indices16; /* the compact copy, or NULL */
+	const uint16_t *indices16; /* the compact form, or NULL */
 	const uint8_t *values8;
 	size_t m, d, kp; /* kp: classes padded to blocks */
 	size_t zs;       /* floats from one block of Z to the next */
@@ -173,14 +173,14 @@ static void bwd_plain(const struct op *o, size_t i, size_t b0, size_t b1)
 #if defined(__x86_64__)
 #define AVX2 __attribute__((target("avx2,fma")))
 
-/* S blocks from blk of row i; S is a constant in each call below, so the
- * UNROLL x S partial sums stay in registers */
-AVX2 static inline __attribute__((always_inline)) void fwd_avx2_strip(const struct op *o, uint64_t p0, uint64_t p1,
-								       size_t i, size_t b0, size_t b1, size_t blk, int S,
-								       bool C)
+/* The sums over nonzeros [p0, p1) of v * w[j][s*8 .. s*8+8) for the S
+ * blocks of rows of 'width' floats at w, each in UNROLL interleaved partial
+ * sums added as (s0 + s1) + (s2 + s3); S and C are constants in each call,
+ * so the UNROLL x S partial sums stay in registers */
+AVX2 static inline __attribute__((always_inline)) void strip_sums(const struct op *o, uint64_t p0, uint64_t p1,
+								   const float *restrict w, size_t width, int S,
+								   bool C, __m256 *sum)
 {
-	size_t width = (b1 - b0) * LANES; /* the thread's copy of W: rows of its blocks */
-	const float *restrict w = o->Wt + b0 * o->d * LANES + (blk - b0) * LANES;
 	const uint32_t *restrict idx = o->indices;
 	const float *restrict val = o->values;
 	const uint16_t *restrict idx16 = o->indices16;
@@ -203,10 +203,37 @@ AVX2 static inline __attribute__((always_inline)) void fwd_avx2_strip(const stru
 		for (int s = 0; s < S; s++)
 			acc[s][0] = _mm256_fmadd_ps(v, _mm256_load_ps(wj + s * LANES), acc[s][0]);
 	}
-	for (int s = 0; s < S; s++) {
-		__m256 sum = _mm256_add_ps(_mm256_add_ps(acc[s][0], acc[s][1]), _mm256_add_ps(acc[s][2], acc[s][3]));
-		_mm256_storeu_ps(zrow(o, i, blk + s), _mm256_add_ps(_mm256_loadu_ps(o->bk + (blk + s) * LANES), sum));
+	for (int s = 0; s < S; s++)
+		sum[s] = _mm256_add_ps(_mm256_add_ps(acc[s][0], acc[s][1]), _mm256_add_ps(acc[s][2], acc[s][3]));
+}
+
+/* gt[j][s*8 .. s*8+8) += v g[s] for the nonzeros [p0, p1) and the S blocks */
+AVX2 static inline __attribute__((always_inline)) void strip_scatter(const struct op *o, uint64_t p0, uint64_t p1,
+								      float *restrict gt, size_t width, int S, bool C,
+								      const __m256 *g)
+{
+	const uint32_t *restrict idx = o->indices;
+	const float *restrict val = o->values;
+	const uint16_t *restrict idx16 = o->indices16;
+	const uint8_t *restrict val8 = o->values8;
+	for (uint64_t p = p0; p < p1; p++) {
+		float *gj = gt + (size_t)(C ? idx16[p] : idx[p]) * width;
+		__m256 v = _mm256_broadcast_ss(C ? u8_float + val8[p] : val + p);
+		for (int s = 0; s < S; s++)
+			_mm256_store_ps(gj + s * LANES, _mm256_fmadd_ps(v, g[s], _mm256_load_ps(gj + s * LANES)));
 	}
+}
+
+/* S blocks from blk of row i */
+AVX2 static inline __attribute__((always_inline)) void fwd_avx2_strip(const struct op *o, uint64_t p0, uint64_t p1,
+								       size_t i, size_t b0, size_t b1, size_t blk, int S,
+								       bool C)
+{
+	size_t width = (b1 - b0) * LANES; /* the thread's copy of W: rows of its blocks */
+	__m256 sum[STRIP];
+	strip_sums(o, p0, p1, o->Wt + b0 * o->d * LANES + (blk - b0) * LANES, width, S, C, sum);
+	for (int s = 0; s < S; s++)
+		_mm256_storeu_ps(zrow(o, i, blk + s), _mm256_add_ps(_mm256_loadu_ps(o->bk + (blk + s) * LANES), sum[s]));
 }
 
 /* row i's blocks [b0, b1) through STRIP_FN in strips of 2 blocks (then 1),
@@ -237,23 +264,13 @@ AVX2 static inline __attribute__((always_inline)) void bwd_avx2_strip(const stru
 								       bool C)
 {
 	size_t width = (b1 - b0) * LANES;
-	float *restrict gt = o->Gt + b0 * o->d * LANES + (blk - b0) * LANES;
-	const uint32_t *restrict idx = o->indices;
-	const float *restrict val = o->values;
-	const uint16_t *restrict idx16 = o->indices16;
-	const uint8_t *restrict val8 = o->values8;
 	__m256 g[STRIP];
 	for (int s = 0; s < S; s++) {
 		g[s] = _mm256_loadu_ps(zrow(o, i, blk + s));
 		float *gb = o->gb + (blk + s) * GB_STRIDE;
 		_mm256_storeu_ps(gb, _mm256_add_ps(_mm256_loadu_ps(gb), g[s]));
 	}
-	for (uint64_t p = p0; p < p1; p++) {
-		float *gj = gt + (size_t)(C ? idx16[p] : idx[p]) * width;
-		__m256 v = _mm256_broadcast_ss(C ? u8_float + val8[p] : val + p);
-		for (int s = 0; s < S; s++)
-			_mm256_store_ps(gj + s * LANES, _mm256_fmadd_ps(v, g[s], _mm256_load_ps(gj + s * LANES)));
-	}
+	strip_scatter(o, p0, p1, o->Gt + b0 * o->d * LANES + (blk - b0) * LANES, width, S, C, g);
 }
 
 AVX2 static void bwd_avx2(const struct op *o, size_t i, size_t b0, size_t b1)
@@ -261,9 +278,10 @@ AVX2 static void bwd_avx2(const struct op *o, size_t i, size_t b0, size_t b1)
 	FOR_STRIPS(bwd_avx2_strip);
 }
 
-/* exp(x) for x <= 0 as exp_nonpositive() in kernels.c computes it (the same
- * reduction and polynomial), 8 lanes; -inf and below ln(FLT_MIN) give 0, a
- * NaN stays NaN */
+/* exp(x) for x <= 0, 8 lanes: exp_nonpositive()'s reduction and polynomial
+ * (kernels.c), each step rounded once by an FMA where that one rounds twice,
+ * so the two may differ in the last bits; -inf and below ln(FLT_MIN) give 0,
+ * a NaN stays NaN */
 AVX2 static inline __m256 exp8_nonpositive(__m256 x)
 {
 	const __m256 lowest = _mm256_set1_ps(-87.33654f), shifter = _mm256_set1_ps(12582912.0f);
@@ -306,34 +324,13 @@ AVX2 static inline __attribute__((always_inline)) double row_avx2_s(const struct
 								   int S, bool C)
 {
 	size_t row = sr_row(o->b, i), width = (size_t)S * LANES;
-	uint64_t p0 = o->indptr[row], p1 = o->indptr[row + 1], p = p0;
-	const uint32_t *restrict idx = o->indices;
-	const float *restrict val = o->values;
-	const uint16_t *restrict idx16 = o->indices16;
-	const uint8_t *restrict val8 = o->values8;
-	const float *restrict w = o->Wt;
-	__m256 acc[STRIP][UNROLL], z[STRIP], e[STRIP];
-	for (int s = 0; s < S; s++)
-		for (int u = 0; u < UNROLL; u++)
-			acc[s][u] = _mm256_setzero_ps();
-	for (; p + UNROLL <= p1; p += UNROLL)
-		for (int u = 0; u < UNROLL; u++) {
-			const float *wj = w + (size_t)(C ? idx16[p + u] : idx[p + u]) * width;
-			__m256 v = _mm256_broadcast_ss(C ? u8_float + val8[p + u] : val + p + u);
-			for (int s = 0; s < S; s++)
-				acc[s][u] = _mm256_fmadd_ps(v, _mm256_load_ps(wj + s * LANES), acc[s][u]);
-		}
-	for (; p < p1; p++) {
-		const float *wj = w + (size_t)(C ? idx16[p] : idx[p]) * width;
-		__m256 v = _mm256_broadcast_ss(C ? u8_float + val8[p] : val + p);
-		for (int s = 0; s < S; s++)
-			acc[s][0] = _mm256_fmadd_ps(v, _mm256_load_ps(wj + s * LANES), acc[s][0]);
-	}
+	uint64_t p0 = o->indptr[row], p1 = o->indptr[row + 1];
+	__m256 z[STRIP], e[STRIP];
+	strip_sums(o, p0, p1, o->Wt, width, S, C, z);
 	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
 	__m256 mx = _mm256_set1_ps(-INFINITY);
 	for (int s = 0; s < S; s++) {
-		__m256 sum = _mm256_add_ps(_mm256_add_ps(acc[s][0], acc[s][1]), _mm256_add_ps(acc[s][2], acc[s][3]));
-		z[s] = _mm256_add_ps(_mm256_loadu_ps(o->bk + s * LANES), sum);
+		z[s] = _mm256_add_ps(_mm256_loadu_ps(o->bk + s * LANES), z[s]);
 		/* padded classes: -inf, out of the max and the sum */
 		__m256 real = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)k - s * LANES), lane));
 		z[s] = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), z[s], real);
@@ -355,19 +352,13 @@ AVX2 static inline __attribute__((always_inline)) double row_avx2_s(const struct
 	if (!grad)
 		return loss;
 	__m256 inv = _mm256_set1_ps(1.0f / (float)sumd), g[STRIP];
-	float *restrict gt = o->Gt;
 	for (int s = 0; s < S; s++) {
 		__m256 hot = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_set1_epi32((int)y - s * LANES), lane));
 		g[s] = _mm256_sub_ps(_mm256_mul_ps(e[s], inv), _mm256_and_ps(hot, _mm256_set1_ps(1.0f)));
 		float *gb = o->gb + (size_t)s * GB_STRIDE;
 		_mm256_storeu_ps(gb, _mm256_add_ps(_mm256_loadu_ps(gb), g[s]));
 	}
-	for (p = p0; p < p1; p++) {
-		float *gj = gt + (size_t)(C ? idx16[p] : idx[p]) * width;
-		__m256 v = _mm256_broadcast_ss(C ? u8_float + val8[p] : val + p);
-		for (int s = 0; s < S; s++)
-			_mm256_store_ps(gj + s * LANES, _mm256_fmadd_ps(v, g[s], _mm256_load_ps(gj + s * LANES)));
-	}
+	strip_scatter(o, p0, p1, o->Gt, width, S, C, g);
 	return loss;
 }
 
