@@ -63,7 +63,7 @@ struct bench_data {
 	size_t bytes[BENCH_SOURCES];      /* the size of each view's features */
 	uint64_t nnz;                     /* the CSR view's nonzeros */
 	double nnz_bytes;                 /* bytes a nonzero of the CSR view that the sparse kernel reads:
-					   * 8, or 3 for the compact copy of uint8 rows */
+					   * 8, or 3 for the compact CSR of uint8 rows */
 	struct softreg_model *model[BENCH_SOURCES]; /* one random W, b (seeded); the preprocessing of each source */
 	int64_t *classes;                 /* (k) the class table */
 	size_t k;

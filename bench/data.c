@@ -252,7 +252,7 @@ static int make_csr(struct bench_data *d, const float *x, char *err)
 }
 
 /* uint8 rows: the CSR that `softreg train` makes of them (softreg_dataset_sparsify:
- * the raw bytes, scaled by the model, with the compact copy) */
+ * the raw bytes, scaled by the model, in the compact form) */
 static int sparsify_u8(struct bench_data *d, char *err)
 {
 	struct softreg_dataset v = softreg_dataset_rows(&d->base, 0, d->base.n);

@@ -425,11 +425,12 @@ enum softreg_result softreg_idx_read_rows(const char *path, uint64_t max_bytes, 
 	free(s);
 	if (r == SOFTREG_OK && count && gzip) { /* a stream: inflated whole, the other rows dropped */
 		struct softreg_idx whole;
-		r = softreg_idx_read(path, max_bytes, &whole, err);
+		uint8_t *base;
+		r = sr_idx_read(path, max_bytes, &whole, &base, err);
 		if (r == SOFTREG_OK) {
-			memmove(whole.data, whole.data + row0 * per, count * per);
-			uint8_t *shrunk = realloc(whole.data, count * per);
-			idx.data = shrunk ? shrunk : whole.data;
+			memmove(base, whole.data + row0 * per, count * per);
+			uint8_t *shrunk = realloc(base, count * per);
+			idx.data = shrunk ? shrunk : base;
 		}
 	}
 	if (r) {

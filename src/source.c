@@ -161,26 +161,29 @@ enum softreg_result softreg_dataset_sparsify(struct softreg_dataset *ds, char *e
 	for (size_t blk = 0; blk < nblocks; blk++)
 		for (size_t r = blk * SPARSIFY_ROWS; r < n && r < (blk + 1) * SPARSIFY_ROWS; r++) {
 			uint64_t p = indptr[r], end = indptr[r + 1];
-			if (compact) {
+			if (s->kind == SOFTREG_SOURCE_U8) {
 				/* 8 zero bytes skipped at once (images have wide empty
 				 * margins), the others written branch-free: each value
 				 * written, kept if nonzero */
 				const uint8_t *x = (const uint8_t *)s->data + r * d;
 				size_t j = 0;
+#define PUT(J)                                                     \
+	do {                                                       \
+		if (compact)                                       \
+			indices16[p] = (uint16_t)(J), values8[p] = x[J]; \
+		else                                               \
+			indices[p] = (uint32_t)(J), values[p] = x[J]; \
+		p += x[J] != 0;                                    \
+	} while (0)
 				for (; j + 8 <= d; j += 8) {
 					uint64_t w;
 					memcpy(&w, x + j, 8);
-					for (size_t q = 0; w && q < 8 && p < end; q++) {
-						indices16[p] = (uint16_t)(j + q);
-						values8[p] = x[j + q];
-						p += x[j + q] != 0;
-					}
+					for (size_t q = 0; w && q < 8 && p < end; q++)
+						PUT(j + q);
 				}
-				for (; j < d && p < end; j++) {
-					indices16[p] = (uint16_t)j;
-					values8[p] = x[j];
-					p += x[j] != 0;
-				}
+				for (; j < d && p < end; j++)
+					PUT(j);
+#undef PUT
 				continue;
 			}
 			for (size_t j = 0; j < d; j++) {

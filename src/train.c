@@ -378,14 +378,27 @@ static uint32_t fingerprint(const struct softreg_dataset *ds, size_t n)
 	uint32_t crc = sr_crc32(0, ds->y, n * sizeof(uint32_t));
 	size_t cap = (size_t)1 << 20;
 	if (s->kind == SOFTREG_SOURCE_CSR) {
+		/* the first nonzeros' uint32 indices, then their float values,
+		 * whichever form holds them (the compact one is widened, 256 at a
+		 * time: a small stack) */
 		size_t nnz = (size_t)s->indptr[n];
 		nnz = nnz < cap / 4 ? nnz : cap / 4;
-		if (s->values8) { /* the compact form */
-			crc = sr_crc32(crc, s->indices16, nnz * sizeof(uint16_t));
-			return sr_crc32(crc, s->values8, nnz);
-		}
-		crc = sr_crc32(crc, s->indices, nnz * sizeof(uint32_t));
-		return sr_crc32(crc, s->values, nnz * sizeof(float));
+		for (int part = 0; part < 2; part++)
+			for (size_t p = 0; p < nnz; p += 256) {
+				union {
+					uint32_t i[256];
+					float v[256];
+				} buf;
+				size_t c = nnz - p < 256 ? nnz - p : 256;
+				for (size_t q = 0; q < c; q++) {
+					if (part == 0)
+						buf.i[q] = sr_csr_index(s, p + q);
+					else
+						buf.v[q] = sr_csr_value(s, p + q);
+				}
+				crc = sr_crc32(crc, &buf, c * 4);
+			}
+		return crc;
 	}
 	size_t elem = s->kind == SOFTREG_SOURCE_U8 ? 1 : s->kind == SOFTREG_SOURCE_F16 ? 2 : 4;
 	size_t bytes = n * s->d * elem;

@@ -278,11 +278,12 @@ static void sparse_extremes(size_t k, bool compact)
 	else
 		src.indices = idx, src.values = val;
 	struct softreg_model *mod = softreg_model_alloc(k, 1, 1);
-	mod->prep = SOFTREG_PREP_SCALE;
-	mod->scale = 1.0f;
 	struct softreg_workspace *ws = softreg_workspace_alloc(&softreg_kernel_sparse, 1, k, 1);
 	float *g = malloc((k + k) * sizeof(float));
-	for (size_t i = 0; i < m; i++) {
+	CHECK(mod && ws && g, "sparse_extremes: out of memory");
+	for (size_t i = 0; mod && ws && g && i < m; i++) {
+		mod->prep = SOFTREG_PREP_SCALE;
+		mod->scale = 1.0f;
 		for (size_t c = 0; c < k; c++) /* classes past the third: far below */
 			mod->W[c] = c < 3 && i < 4 ? base[i][c] : i < 4 ? -1e4f : 5.0f;
 		struct softreg_batch b = {.src = &src, .y = y, .first = i, .m = 1};
@@ -372,8 +373,9 @@ static void sparsify_case(enum softreg_source_kind kind, size_t rows, size_t col
 	CHECK(softreg_dataset_sparsify(&sp, err) == SOFTREG_OK, "%s: sparsify: %s", kinds[kind], err);
 	CHECK(sp.x.kind == SOFTREG_SOURCE_CSR && softreg_source_input(&sp.x) == kind, "%s: origin %d", kinds[kind],
 	      sp.x.origin);
-	/* uint8 rows: the compact form alone (3 bytes a nonzero); others: floats */
-	bool want_compact = kind == SOFTREG_SOURCE_U8;
+	/* uint8 rows of d <= 65536: the compact form alone (3 bytes a nonzero);
+	 * others, and wider uint8 rows: floats */
+	bool want_compact = kind == SOFTREG_SOURCE_U8 && d <= 65536;
 	CHECK(want_compact ? sp.x.values8 && sp.x.indices16 && !sp.x.values && !sp.x.indices
 			   : !sp.x.values8 && !sp.x.indices16 && sp.x.values && sp.x.indices,
 	      "%s: the CSR's form is not the %s one", kinds[kind], want_compact ? "compact" : "float");
@@ -445,6 +447,7 @@ int main(void)
 		sparsify_case((enum softreg_source_kind)kind, 28, 28);
 		sparsify_case((enum softreg_source_kind)kind, 1, 13);
 	}
+	sparsify_case(SOFTREG_SOURCE_U8, 2, 32771); /* d = 65542: too wide for uint16 indices */
 	size_t ms[] = {1, 7, 64, 65, 256, 1000};
 	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++)
 		twin_case(10, 28, 28, ms[i], false, 100 + i);

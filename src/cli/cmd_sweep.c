@@ -462,12 +462,13 @@ static void *cat(struct joined *j, int slot, const void *a, const void *b, size_
 static int join(const struct softreg_dataset *a, const struct softreg_dataset *b, const char *bname, struct joined *j)
 {
 	memset(j, 0, sizeof(*j));
-	/* a sparsified set keeps the kind it came as (its values are that kind's),
-	 * and both have the same form of nonzeros (d is the same) */
-	if (a->x.kind != b->x.kind || a->x.origin != b->x.origin || !a->x.values8 != !b->x.values8)
+	/* a sparsified set keeps the kind it came as (its values are that kind's) */
+	if (a->x.kind != b->x.kind || a->x.origin != b->x.origin)
 		return runtime_error("%s: %s features, the training set's are %s: the refit on both needs one kind", bname,
 				     softreg_source_name(softreg_source_input(&b->x)),
 				     softreg_source_name(softreg_source_input(&a->x)));
+	if (!a->x.values8 != !b->x.values8) /* sparsify gives both one form: the same kind and d */
+		return runtime_error("%s: its CSR is not in the training set's form (compact or float)", bname);
 	size_t n = a->n + b->n, d = a->d;
 	struct softreg_dataset *ds = &j->ds;
 	*ds = *a;

@@ -226,8 +226,9 @@ fails_once "a bad CSV line in rank 1's share" \
 mnist=${SOFTREG_TEST_DATA:-}
 if [[ -n $mnist && -e $mnist/train-labels-idx1-ubyte.gz || -e $mnist/train-labels-idx1-ubyte ]]; then
 	same_bytes mnist-lbfgs "$mnist" --solver lbfgs --max-iter 20
+	# the sparse kernel's row groups shared among the processes: 2 at batch
+	# 100 (48 + 52 rows; at -np 3 one process has none), 4 at batch 512
 	same_bytes mnist-sgd-100 "$mnist" --batch 100 --epochs 1
-	# the sparse kernel's row groups (4 at batch 512) shared among the processes
 	same_bytes mnist-sgd-512 "$mnist" --batch 512 --epochs 1
 	# the sweep on the sparse kernel (pixels: sparse enough), its validation split at the end
 	same_sweep mnist-sweep --data "$mnist" --validation 10000 --l2 1e-3:1e-2:2 --max-iter 15
