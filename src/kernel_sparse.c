@@ -118,17 +118,6 @@ __attribute__((constructor)) static void fill_u8_float(void)
 
 /* ---- the plain path ---- */
 
-/* nonzero p's feature and value, from the compact form when there is one */
-static inline size_t op_index(const struct op *o, uint64_t p)
-{
-	return o->values8 ? o->indices16[p] : o->indices[p];
-}
-
-static inline float op_value(const struct op *o, uint64_t p)
-{
-	return o->values8 ? u8_float[o->values8[p]] : o->values[p];
-}
-
 /* logits of blocks [b0, b1) of row i into Z */
 static void fwd_plain(const struct op *o, size_t i, size_t b0, size_t b1)
 {
@@ -139,8 +128,8 @@ static void fwd_plain(const struct op *o, size_t i, size_t b0, size_t b1)
 		const float *restrict w = o->Wt + b0 * o->d * LANES + (blk - b0) * LANES;
 		float acc[UNROLL][LANES] = {{0}};
 		for (uint64_t p = p0; p < p1; p++) {
-			const float *wj = w + (size_t)op_index(o, p) * width;
-			float v = op_value(o, p), *a = acc[p < full ? (p - p0) % UNROLL : 0];
+			const float *wj = w + (size_t)sr_csr_index(o->b->src, p) * width;
+			float v = sr_csr_value(o->b->src, p), *a = acc[p < full ? (p - p0) % UNROLL : 0];
 			for (int l = 0; l < LANES; l++)
 				a[l] += v * wj[l];
 		}
@@ -162,7 +151,7 @@ static void bwd_plain(const struct op *o, size_t i, size_t b0, size_t b1)
 		for (int l = 0; l < LANES; l++)
 			gb[l] += g[l];
 		for (uint64_t p = p0; p < p1; p++) {
-			float *gj = gt + (size_t)op_index(o, p) * width, v = op_value(o, p);
+			float *gj = gt + (size_t)sr_csr_index(o->b->src, p) * width, v = sr_csr_value(o->b->src, p);
 			for (int l = 0; l < LANES; l++)
 				gj[l] += v * g[l];
 		}
