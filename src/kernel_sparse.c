@@ -27,11 +27,13 @@
  * whatever the thread count: the same bits at any thread count. Under MPI
  * the row groups are shared among the processes (sr_sparse_loss_grad_shared).
  *
- * Paths. The loops are written for AVX2 + FMA (function target attributes,
- * so a portable build has them) and in plain C; the CPU's best is chosen at
- * the first call (cpuid) and $SOFTREG_DISABLE_CPU_FEATURES=avx2 forces the
- * plain one, so the tests run both. Different paths may round differently
- * (FMA or not); the same path gives the same bits at any thread count.
+ * Paths. The loops are written for AVX-512, for AVX2 + FMA (function target
+ * attributes, so a portable build has them) and in plain C; the CPU's best
+ * is chosen at the first call (cpuid); $SOFTREG_DISABLE_CPU_FEATURES=avx512
+ * forces the AVX2 loops and =avx2 the plain ones, so the tests run each.
+ * The AVX-512 loops give the AVX2 loops' bits (the same operations, lane for
+ * lane); the plain ones round differently (no FMA). Each path gives the
+ * same bits at any thread count.
  *
  * The model's preprocessing must not centre (mean 0: softreg_model_check_data
  * refuses a centring model for sparse data), so an absent feature stays 0. */
@@ -358,6 +360,208 @@ AVX2 static double row_avx2(const struct op *o, size_t i, size_t k, bool grad)
 		return C ? row_avx2_s(o, i, k, grad, 2, true) : row_avx2_s(o, i, k, grad, 2, false);
 	return C ? row_avx2_s(o, i, k, grad, 1, true) : row_avx2_s(o, i, k, grad, 1, false);
 }
+
+/* ---- the AVX-512 path ----
+ * The AVX2 path's operations, lane for lane, 16 classes a register: two
+ * blocks in one zmm, so a nonzero costs one FMA forward and one load, FMA
+ * and store backward where the AVX2 loops take two of each. Every lane sees
+ * the same operations in the same order as there (the partial sums, the
+ * exp, the double sum's pairs), so the two paths give the same bits
+ * (tests/test_paths.sh compares trained models byte for byte). k <= 8 keeps
+ * the AVX2 row: a second half would be padding. */
+#define AVX512 __attribute__((target("avx512f,avx2,fma")))
+
+/* strip_sums() with Z registers of 16 floats (2 Z blocks) */
+AVX512 static inline __attribute__((always_inline)) void strip_sums16(const struct op *o, uint64_t p0, uint64_t p1,
+								     const float *restrict w, size_t width, int Z,
+								     bool C, __m512 *sum)
+{
+	const uint32_t *restrict idx = o->indices;
+	const float *restrict val = o->values;
+	const uint16_t *restrict idx16 = o->indices16;
+	const uint8_t *restrict val8 = o->values8;
+	uint64_t p = p0;
+	__m512 acc[STRIP][UNROLL];
+	for (int s = 0; s < Z; s++)
+		for (int u = 0; u < UNROLL; u++)
+			acc[s][u] = _mm512_setzero_ps();
+	for (; p + UNROLL <= p1; p += UNROLL)
+		for (int u = 0; u < UNROLL; u++) {
+			const float *wj = w + (size_t)(C ? idx16[p + u] : idx[p + u]) * width;
+			__m512 v = _mm512_set1_ps(C ? u8_float[val8[p + u]] : val[p + u]);
+			for (int s = 0; s < Z; s++)
+				acc[s][u] = _mm512_fmadd_ps(v, _mm512_loadu_ps(wj + s * 2 * LANES), acc[s][u]);
+		}
+	for (; p < p1; p++) {
+		const float *wj = w + (size_t)(C ? idx16[p] : idx[p]) * width;
+		__m512 v = _mm512_set1_ps(C ? u8_float[val8[p]] : val[p]);
+		for (int s = 0; s < Z; s++)
+			acc[s][0] = _mm512_fmadd_ps(v, _mm512_loadu_ps(wj + s * 2 * LANES), acc[s][0]);
+	}
+	for (int s = 0; s < Z; s++)
+		sum[s] = _mm512_add_ps(_mm512_add_ps(acc[s][0], acc[s][1]), _mm512_add_ps(acc[s][2], acc[s][3]));
+}
+
+/* strip_scatter() with Z registers of 16 floats */
+AVX512 static inline __attribute__((always_inline)) void strip_scatter16(const struct op *o, uint64_t p0, uint64_t p1,
+									float *restrict gt, size_t width, int Z, bool C,
+									const __m512 *g)
+{
+	const uint32_t *restrict idx = o->indices;
+	const float *restrict val = o->values;
+	const uint16_t *restrict idx16 = o->indices16;
+	const uint8_t *restrict val8 = o->values8;
+	for (uint64_t p = p0; p < p1; p++) {
+		float *gj = gt + (size_t)(C ? idx16[p] : idx[p]) * width;
+		__m512 v = _mm512_set1_ps(C ? u8_float[val8[p]] : val[p]);
+		for (int s = 0; s < Z; s++)
+			_mm512_storeu_ps(gj + s * 2 * LANES,
+					 _mm512_fmadd_ps(v, g[s], _mm512_loadu_ps(gj + s * 2 * LANES)));
+	}
+}
+
+/* the upper 8 floats of v */
+AVX512 static inline __m256 high8(__m512 v)
+{
+	return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+}
+
+/* 2 Z blocks from blk of row i */
+AVX512 static inline __attribute__((always_inline)) void fwd_avx512_strip(const struct op *o, uint64_t p0, uint64_t p1,
+									 size_t i, size_t b0, size_t b1, size_t blk, int Z,
+									 bool C)
+{
+	size_t width = (b1 - b0) * LANES;
+	__m512 sum[STRIP];
+	strip_sums16(o, p0, p1, o->Wt + b0 * o->d * LANES + (blk - b0) * LANES, width, Z, C, sum);
+	for (int s = 0; s < Z; s++) {
+		__m512 z = _mm512_add_ps(_mm512_loadu_ps(o->bk + (blk + 2 * (size_t)s) * LANES), sum[s]);
+		_mm256_storeu_ps(zrow(o, i, blk + 2 * (size_t)s), _mm512_castps512_ps256(z));
+		_mm256_storeu_ps(zrow(o, i, blk + 2 * (size_t)s + 1), high8(z));
+	}
+}
+
+AVX512 static inline __attribute__((always_inline)) void bwd_avx512_strip(const struct op *o, uint64_t p0, uint64_t p1,
+									 size_t i, size_t b0, size_t b1, size_t blk, int Z,
+									 bool C)
+{
+	size_t width = (b1 - b0) * LANES;
+	__m512 g[STRIP];
+	for (int s = 0; s < Z; s++) {
+		__m256 lo = _mm256_loadu_ps(zrow(o, i, blk + 2 * (size_t)s));
+		__m256 hi = _mm256_loadu_ps(zrow(o, i, blk + 2 * (size_t)s + 1));
+		g[s] = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)),
+							   _mm256_castps_pd(hi), 1));
+		float *gb0 = o->gb + (blk + 2 * (size_t)s) * GB_STRIDE, *gb1 = gb0 + GB_STRIDE;
+		_mm256_storeu_ps(gb0, _mm256_add_ps(_mm256_loadu_ps(gb0), lo));
+		_mm256_storeu_ps(gb1, _mm256_add_ps(_mm256_loadu_ps(gb1), hi));
+	}
+	strip_scatter16(o, p0, p1, o->Gt + b0 * o->d * LANES + (blk - b0) * LANES, width, Z, C, g);
+}
+
+/* row i's blocks [b0, b1) through STRIP_FN in strips of 4 blocks (2 zmm),
+ * then 2 (1 zmm), then the odd block through the AVX2 strip */
+#define FOR_STRIPS16(STRIP_FN, STRIP8_FN)                                      \
+	size_t row = sr_row(o->b, i), blk = b0;                                \
+	uint64_t p0 = o->indptr[row], p1 = o->indptr[row + 1];                 \
+	bool C = o->values8 != NULL;                                           \
+	for (; blk + 4 <= b1; blk += 4) {                                      \
+		if (C)                                                         \
+			STRIP_FN(o, p0, p1, i, b0, b1, blk, 2, true);          \
+		else                                                           \
+			STRIP_FN(o, p0, p1, i, b0, b1, blk, 2, false);         \
+	}                                                                      \
+	if (blk + 2 <= b1) {                                                   \
+		if (C)                                                         \
+			STRIP_FN(o, p0, p1, i, b0, b1, blk, 1, true);          \
+		else                                                           \
+			STRIP_FN(o, p0, p1, i, b0, b1, blk, 1, false);         \
+		blk += 2;                                                      \
+	}                                                                      \
+	if (blk < b1 && C)                                                     \
+		STRIP8_FN(o, p0, p1, i, b0, b1, blk, 1, true);                 \
+	else if (blk < b1)                                                     \
+		STRIP8_FN(o, p0, p1, i, b0, b1, blk, 1, false)
+
+AVX512 static void fwd_avx512(const struct op *o, size_t i, size_t b0, size_t b1)
+{
+	FOR_STRIPS16(fwd_avx512_strip, fwd_avx2_strip);
+}
+
+AVX512 static void bwd_avx512(const struct op *o, size_t i, size_t b0, size_t b1)
+{
+	FOR_STRIPS16(bwd_avx512_strip, bwd_avx2_strip);
+}
+
+/* exp8_nonpositive() on 16 lanes, the same operations */
+AVX512 static inline __m512 exp16_nonpositive(__m512 x)
+{
+	const __m512 lowest = _mm512_set1_ps(-87.33654f), shifter = _mm512_set1_ps(12582912.0f);
+	__m512 xc = _mm512_max_ps(lowest, x); /* x when x is NaN */
+	__m512 t = _mm512_fmadd_ps(xc, _mm512_set1_ps(1.44269504088896341f), shifter), n = _mm512_sub_ps(t, shifter);
+	__m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), xc);
+	r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
+	__m512 p = _mm512_set1_ps(1.9875691500e-4f);
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+	p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+	__m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_sub_epi32(_mm512_castps_si512(t),
+									   _mm512_set1_epi32(0x4B400000)),
+							  _mm512_set1_epi32(127)),
+					 23);
+	__m512 e = _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
+	return _mm512_mask_mov_ps(e, _mm512_cmp_ps_mask(x, lowest, _CMP_LT_OQ), _mm512_setzero_ps());
+}
+
+/*
+ * row_avx2_s() for 9 to 16 classes in one register: the same sums; the
+ * softmax's double sum adds the same lane pairs in the same order (the low
+ * block's halves, the high block's, then the two).
+ */
+AVX512 static inline __attribute__((always_inline)) double row_avx512_s(const struct op *o, size_t i, size_t k,
+								       bool grad, bool C)
+{
+	size_t row = sr_row(o->b, i);
+	uint64_t p0 = o->indptr[row], p1 = o->indptr[row + 1];
+	__m512 z;
+	strip_sums16(o, p0, p1, o->Wt, 2 * LANES, 1, C, &z);
+	z = _mm512_add_ps(_mm512_loadu_ps(o->bk), z);
+	/* padded classes: -inf, out of the max and the sum */
+	z = _mm512_mask_blend_ps((__mmask16)((1u << k) - 1), _mm512_set1_ps(-INFINITY), z);
+	__m256 m8 = _mm256_max_ps(_mm512_castps512_ps256(z), high8(z));
+	m8 = _mm256_max_ps(m8, _mm256_permute2f128_ps(m8, m8, 1));
+	m8 = _mm256_max_ps(m8, _mm256_shuffle_ps(m8, m8, _MM_SHUFFLE(1, 0, 3, 2)));
+	m8 = _mm256_max_ps(m8, _mm256_shuffle_ps(m8, m8, _MM_SHUFFLE(2, 3, 0, 1)));
+	float mxs = _mm256_cvtss_f32(m8), zs[2 * LANES];
+	_mm512_storeu_ps(zs, z);
+	__m512 e = exp16_nonpositive(_mm512_sub_ps(z, _mm512_set1_ps(mxs)));
+	__m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(e)), hi = _mm512_cvtps_pd(high8(e));
+	__m256d sd = _mm256_add_pd(_mm256_add_pd(_mm512_castpd512_pd256(lo), _mm512_extractf64x4_pd(lo, 1)),
+				   _mm256_add_pd(_mm512_castpd512_pd256(hi), _mm512_extractf64x4_pd(hi, 1)));
+	__m128d h = _mm_add_pd(_mm256_castpd256_pd128(sd), _mm256_extractf128_pd(sd, 1));
+	double sumd = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+	uint32_t y = sr_label(o->b, i);
+	double loss = log(sumd) - (double)(zs[y] - mxs);
+	if (!grad)
+		return loss;
+	__m512 hot = _mm512_maskz_mov_ps((__mmask16)(1u << y), _mm512_set1_ps(1.0f));
+	__m512 g = _mm512_sub_ps(_mm512_mul_ps(e, _mm512_set1_ps(1.0f / (float)sumd)), hot);
+	float *gb0 = o->gb, *gb1 = o->gb + GB_STRIDE;
+	_mm256_storeu_ps(gb0, _mm256_add_ps(_mm256_loadu_ps(gb0), _mm512_castps512_ps256(g)));
+	_mm256_storeu_ps(gb1, _mm256_add_ps(_mm256_loadu_ps(gb1), high8(g)));
+	strip_scatter16(o, p0, p1, o->Gt, 2 * LANES, 1, C, &g);
+	return loss;
+}
+
+AVX512 static double row_avx512(const struct op *o, size_t i, size_t k, bool grad)
+{
+	if (k <= LANES)
+		return row_avx2(o, i, k, grad);
+	return o->values8 ? row_avx512_s(o, i, k, grad, true) : row_avx512_s(o, i, k, grad, false);
+}
 #endif
 
 /* ---- dispatch ---- */
@@ -374,6 +578,7 @@ struct path {
 static const struct path plain = {"plain", fwd_plain, bwd_plain, NULL};
 #if defined(__x86_64__)
 static const struct path avx2 = {"avx2", fwd_avx2, bwd_avx2, row_avx2};
+static const struct path avx512 = {"avx512", fwd_avx512, bwd_avx512, row_avx512};
 #endif
 
 /* whether $SOFTREG_DISABLE_CPU_FEATURES (a comma-separated list) names 'f' */
@@ -397,8 +602,11 @@ static const struct path *best_path(void)
 	p = &plain;
 #if defined(__x86_64__)
 	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && !disabled("avx2"))
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && !disabled("avx2")) {
 		p = &avx2;
+		if (__builtin_cpu_supports("avx512f") && !disabled("avx512"))
+			p = &avx512;
+	}
 #endif
 	atomic_store_explicit(&cached, p, memory_order_relaxed);
 	return p;

@@ -441,6 +441,8 @@ int main(void)
 	const char *off = getenv("SOFTREG_DISABLE_CPU_FEATURES");
 	CHECK(!(off && strstr(off, "avx2")) || strcmp(softreg_sparse_path(), "plain") == 0,
 	      "SOFTREG_DISABLE_CPU_FEATURES=%s, yet the sparse kernel runs its %s path", off, softreg_sparse_path());
+	CHECK(!(off && strstr(off, "avx512")) || strcmp(softreg_sparse_path(), "avx512") != 0,
+	      "SOFTREG_DISABLE_CPU_FEATURES=%s, yet the sparse kernel runs its %s path", off, softreg_sparse_path());
 	printf("sparse kernel path: %s\n", softreg_sparse_path());
 	standardize_sparse();
 	for (int kind = SOFTREG_SOURCE_U8; kind <= SOFTREG_SOURCE_F16; kind++) {
