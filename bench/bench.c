@@ -420,6 +420,9 @@ static void derive(struct case_result *c, const struct run *r)
 	if (b) {
 		double compute = c->flops / b->sgemm_gflops, memory = c->bytes / b->read_gbps;
 		double scatter = b->scatter_gups > 0 ? c->scatters / b->scatter_gups : 0;
+		/* with AVX-512, the fewer of the two ways: 8 floats a block or 16 a pair */
+		if (b->scatter16_gups > 0 && c->scatters16 > 0 && c->scatters16 / b->scatter16_gups < scatter)
+			scatter = c->scatters16 / b->scatter16_gups;
 		c->limit = compute >= memory ? "compute" : "memory";
 		c->bound_ns = compute >= memory ? compute : memory;
 		if (scatter > c->bound_ns) {

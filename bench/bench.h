@@ -88,6 +88,8 @@ struct bound {
 	double read_gbps;      /* sustained read bandwidth, GB/s (1e9 bytes) */
 	double sgemm_gflops;   /* cblas_sgemm on a large square product */
 	double scatter_gups;   /* t[j][0..8] += v g[0..8], j random in an L1-resident t: 1e9 per second */
+	double scatter16_gups; /* the same with 16 floats in one AVX-512 register; 0 where the sparse
+				* kernel does not run its AVX-512 loops */
 	size_t sgemm_n;
 };
 
@@ -145,6 +147,7 @@ struct case_result {
 	double ns_min, ns_median; /* per call */
 	double flops, bytes;   /* per call: arithmetic, and compulsory memory traffic */
 	double scatters;       /* per call: 8-float read-modify-writes the gradient needs (CSR) */
+	double scatters16;     /* or 16-float ones, for k > 8: one per nonzero per 16 classes */
 	double bound_ns;       /* max(flops / peak, bytes / bandwidth, scatters / scatter rate) */
 	const char *limit;     /* which of the three sets bound_ns: "compute", "memory" or "scatter" */
 	double gflops, gbps, pct_of_bound;

@@ -136,6 +136,20 @@ static double scatters_of(enum op op, const struct shape *s)
 	return 0;
 }
 
+/* 16-float read-modify-writes (the AVX-512 loops): one per nonzero per 16
+ * classes, for k > 8 (k <= 8 is one 8-float block either way) */
+static double scatters16_of(enum op op, const struct shape *s)
+{
+	double pairs = (double)((s->k + 15) / 16);
+	if (!s->csr || s->k <= 8)
+		return 0;
+	if (op == OP_LOSS_GRAD)
+		return s->nnz_batch * pairs;
+	if (op == OP_EPOCH || op == OP_PASS)
+		return s->nnz_all * pairs;
+	return 0;
+}
+
 static void work_of(enum op op, const struct shape *s, double *flops, double *bytes)
 {
 	double M = (double)s->m, K = (double)s->k, D = (double)s->d, P = K * D + K; /* parameters */
@@ -355,6 +369,7 @@ int time_case(const struct bench_opts *o, const struct bench_data *data, struct 
 			  .nnz_bytes = data->nnz_bytes};
 	work_of(c->op, &s, &c->flops, &c->bytes);
 	c->scatters = scatters_of(c->op, &s);
+	c->scatters16 = scatters16_of(c->op, &s);
 out:
 	free_ctx(&ctx);
 	return rc;

@@ -92,11 +92,16 @@ void print_header(FILE *f, const struct run *r)
 
 void print_bounds(FILE *f, const struct bound *b, int n, const char *when)
 {
-	fprintf(f, "\nroofline %s  threads  read GB/s  sgemm GFLOP/s (n = %zu)  scatter G/s (8 floats += v g, L1)\n",
+	fprintf(f, "\nroofline %s  threads  read GB/s  sgemm GFLOP/s (n = %zu)  scatter G/s (8 floats += v g, L1)"
+		   "  (16 floats, AVX-512)\n",
 		when, n ? b[0].sgemm_n : (size_t)0);
-	for (int i = 0; i < n; i++)
-		fprintf(f, "          %7d  %9.1f  %13.1f  %21.2f\n", b[i].threads, b[i].read_gbps, b[i].sgemm_gflops,
+	for (int i = 0; i < n; i++) {
+		fprintf(f, "          %7d  %9.1f  %13.1f  %21.2f", b[i].threads, b[i].read_gbps, b[i].sgemm_gflops,
 			b[i].scatter_gups);
+		if (b[i].scatter16_gups > 0)
+			fprintf(f, "  %20.2f", b[i].scatter16_gups);
+		fputc('\n', f);
+	}
 }
 
 void print_gate(FILE *f, const struct run *r)
@@ -155,7 +160,10 @@ void print_epoch_summary(FILE *f, const struct run *r)
 		fprintf(f, "  %-*s %8.2f ms   floor %6.2f ms = max(%.3f GFLOP / %.0f GFLOP/s, %.1f MB / %.1f GB/s",
 			NAME_WIDTH, c->name, c->ns_min / 1e6, c->bound_ns / 1e6, c->flops / 1e9, b ? b->sgemm_gflops : 0,
 			c->bytes / 1e6, b ? b->read_gbps : 0);
-		if (c->scatters > 0)
+		if (b && b->scatter16_gups > 0 && c->scatters16 > 0 &&
+		    c->scatters16 / b->scatter16_gups < c->scatters / b->scatter_gups)
+			fprintf(f, ", %.1f M / %.2f G/s (16 floats)", c->scatters16 / 1e6, b->scatter16_gups);
+		else if (c->scatters > 0)
 			fprintf(f, ", %.1f M / %.2f G/s", c->scatters / 1e6, b ? b->scatter_gups : 0);
 		fprintf(f, ")   ratio %.2f\n", c->ns_min / c->bound_ns);
 	}
@@ -290,6 +298,8 @@ static void json_bounds(FILE *f, const struct bound *b, int n)
 		json_number(f, b[i].sgemm_gflops);
 		fputs(", \"scatter_gups\": ", f);
 		json_number(f, b[i].scatter_gups);
+		fputs(", \"scatter16_gups\": ", f);
+		json_number(f, b[i].scatter16_gups);
 		fprintf(f, ", \"sgemm_n\": %zu}", b[i].sgemm_n);
 	}
 	fputc(']', f);
