@@ -505,17 +505,26 @@ SOFTREG_API const struct softreg_kernel *softreg_kernel_auto(enum softreg_source
 /* The densest training set (fraction of nonzero features) that --kernel auto
  * turns into CSR for the sparse kernel, and the smallest SGD batch it does it
  * for (below, the sparse kernel's per-call copies of W and dW cost more than
- * the nonzeros save): from softreg-bench's epochs of both kernels (README,
- * "Choosing the kernel"). */
+ * the nonzeros save), from softreg-bench's epochs of both kernels (README,
+ * "Choosing the kernel"): where OpenBLAS runs AVX2 kernels (Haswell, Zen, or
+ * OPENBLAS_CORETYPE=Haswell), and where it runs its AVX-512 kernels
+ * (SkylakeX, Cooperlake, SapphireRapids), twice as fast, which only large
+ * batches of sparser data beat. */
 #define SOFTREG_SPARSE_DENSITY 0.35
 #define SOFTREG_SPARSE_MIN_BATCH 96
+#define SOFTREG_SPARSE_DENSITY_AVX512 0.20
+#define SOFTREG_SPARSE_MIN_BATCH_AVX512 1024
+
+/* softreg_sparse_rule() - the pair of the two above that applies to the BLAS
+ * this process runs (either pointer may be NULL). */
+SOFTREG_API void softreg_sparse_rule(double *density, size_t *min_batch);
 
 /*
  * softreg_kernel_choose() - the kernel --kernel auto trains 'src' with, for
  * model 'm' (its preprocessing set) and SGD batches of 'batch' rows (0 for
  * L-BFGS's full batches): sparse for CSR; for dense sources, sparse when at
- * most SOFTREG_SPARSE_DENSITY of the features are nonzero, the batches have
- * at least SOFTREG_SPARSE_MIN_BATCH rows and the model does not centre the
+ * most softreg_sparse_rule()'s density of the features are nonzero, the
+ * batches have at least its rows and the model does not centre the
  * features (the caller then makes the CSR: softreg_dataset_sparsify()), else
  * blas. '*density' (may be NULL) gets the density it measured.
  */

@@ -7,6 +7,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const struct softreg_kernel *const softreg_kernels[] = {&softreg_kernel_naive, &softreg_kernel_blas,
 							&softreg_kernel_sparse, NULL};
@@ -29,6 +30,26 @@ const struct softreg_kernel *softreg_kernel_auto(enum softreg_source_kind kind)
 	return kind == SOFTREG_SOURCE_CSR ? &softreg_kernel_sparse : &softreg_kernel_blas;
 }
 
+/* whether OpenBLAS runs its AVX-512 sgemm kernels: the cores it names so */
+static bool blas_avx512(void)
+{
+	static const char *const cores[] = {"skylakex", "cooperlake", "sapphirerapids"};
+	const char *core = softreg_blas_corename();
+	for (size_t i = 0; core && i < sizeof(cores) / sizeof(cores[0]); i++)
+		if (strcasecmp(core, cores[i]) == 0)
+			return true;
+	return false;
+}
+
+void softreg_sparse_rule(double *density, size_t *min_batch)
+{
+	bool wide = blas_avx512();
+	if (density)
+		*density = wide ? SOFTREG_SPARSE_DENSITY_AVX512 : SOFTREG_SPARSE_DENSITY;
+	if (min_batch)
+		*min_batch = wide ? SOFTREG_SPARSE_MIN_BATCH_AVX512 : SOFTREG_SPARSE_MIN_BATCH;
+}
+
 const struct softreg_kernel *softreg_kernel_choose(const struct softreg_source *src, const struct softreg_model *m,
 						  size_t batch, double *density)
 {
@@ -37,7 +58,10 @@ const struct softreg_kernel *softreg_kernel_choose(const struct softreg_source *
 		*density = rho;
 	if (src->kind == SOFTREG_SOURCE_CSR)
 		return &softreg_kernel_sparse;
-	bool sparse = rho <= SOFTREG_SPARSE_DENSITY && (batch == 0 || batch >= SOFTREG_SPARSE_MIN_BATCH);
+	double most;
+	size_t min_batch;
+	softreg_sparse_rule(&most, &min_batch);
+	bool sparse = rho <= most && (batch == 0 || batch >= min_batch);
 	return sparse && !sr_model_centres(m) ? &softreg_kernel_sparse : &softreg_kernel_blas;
 }
 

@@ -43,6 +43,9 @@ int cmd_info(int argc, char **argv)
 	const char *note = softreg_blas_core_note();
 	int threads = softreg_set_threads(cli_default_threads());
 	int procs = softreg_dist_size(cli_dist);
+	double most;
+	size_t min_batch;
+	softreg_sparse_rule(&most, &min_batch);
 	if (json) {
 		printf("{\"version\": \"%s\", \"git\": ", SOFTREG_VERSION_STRING);
 		json_string(stdout, SOFTREG_GIT);
@@ -62,7 +65,7 @@ int cmd_info(int argc, char **argv)
 		json_string(stdout, note ? note : "");
 		printf(", \"sparse_path\": \"%s\", \"SOFTREG_DISABLE_CPU_FEATURES\": ", softreg_sparse_path());
 		json_string(stdout, nocpu ? nocpu : "");
-		printf(", \"sparse_density\": %g, \"sparse_min_batch\": %d", SOFTREG_SPARSE_DENSITY, SOFTREG_SPARSE_MIN_BATCH);
+		printf(", \"sparse_density\": %g, \"sparse_min_batch\": %zu", most, min_batch);
 		printf(", \"mpi\": %s, \"processes\": %d", softreg_mpi_built() ? "true" : "false", procs);
 		printf(", \"kernels\": {");
 		for (size_t i = 0; softreg_kernels[i]; i++) {
@@ -84,7 +87,9 @@ int cmd_info(int argc, char **argv)
 		printf("env          OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s SOFTREG_DISABLE_CPU_FEATURES=%s\n",
 		       coretype ? coretype : "(unset)", l2 ? l2 : "(unset)", nocpu ? nocpu : "(unset)");
 		printf("sparse       %s loops; --kernel auto: dense data with at most %g%% nonzeros goes to CSR "
-		       "(batches >= %d)\n", softreg_sparse_path(), 100 * SOFTREG_SPARSE_DENSITY, SOFTREG_SPARSE_MIN_BATCH);
+		       "(batches >= %zu; the rule for %s BLAS kernels)\n",
+		       softreg_sparse_path(), 100 * most, min_batch,
+		       most == SOFTREG_SPARSE_DENSITY_AVX512 ? "AVX-512" : "AVX2");
 		if (softreg_mpi_built())
 			printf("mpi          built in; %d process%s%s\n", procs, procs == 1 ? "" : "es",
 			       procs == 1 ? " (mpirun -np N softreg train ... for more)" : "");

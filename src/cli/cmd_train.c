@@ -76,9 +76,11 @@ static const struct opt table[] = {
 	 "                         best model (needs --validation)"},
 	{OPT_SECTION, "compute", 0, 0, 0, 0, 0, 0, 0, 0},
 	{OPT_CHOICE, "--kernel", NULL, "K", O(kernel), 0, 0, false, kernel_choices,
-	 "auto (default: sparse for libsvm data, and for dense data with at most\n"
-	 "                         35% nonzeros at batches of 96 or more, made CSR at load;\n"
-	 "                         else blas), blas, sparse, or\n"
+	 "auto (default: sparse for libsvm data, and for dense data sparse enough at\n"
+	 "                         batches large enough, made CSR at load; else blas: at most\n"
+	 "                         35% nonzeros and 96 rows where OpenBLAS runs AVX2 kernels,\n"
+	 "                         20% and 1024 where it runs AVX-512 ones; softreg info says\n"
+	 "                         which), blas, sparse, or\n"
 	 "                         naive (the per-sample reference; every source)"},
 	{OPT_INT, "--threads", NULL, "T", O(threads), 1, 1024, false, NULL,
 	 "threads for OpenMP and OpenBLAS (default: all cores; under mpirun, the\n"

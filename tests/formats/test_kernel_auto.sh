@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # test_kernel_auto.sh: `--kernel auto` (the default) picks the sparse kernel
-# for libsvm data and for dense data (CSV, .npy) with at most
-# SOFTREG_SPARSE_DENSITY (35%) nonzeros, whose CSR it makes, at batches of
-# SOFTREG_SPARSE_MIN_BATCH (96) rows and more, and blas for denser data,
-# smaller batches or a model that centres (--standardize), as `train --json`
-# reports in "kernel", for SGD and L-BFGS; an explicit --kernel is obeyed,
-# and --kernel sparse on dense data gives the same model as on its libsvm
-# twin, within float rounding.
+# for libsvm data and for dense data (CSV, .npy) with at most the rule's
+# density of nonzeros, whose CSR it makes, at batches of at least the rule's
+# rows, and blas for denser data, smaller batches or a model that centres
+# (--standardize), as `train --json` reports in "kernel", for SGD and L-BFGS;
+# an explicit --kernel is obeyed, and --kernel sparse on dense data gives the
+# same model as on its libsvm twin, within float rounding. The rule is the
+# one `softreg info --json` states for this process's OpenBLAS kernels
+# (sparse_density, sparse_min_batch: 35% and 96 rows for AVX2 kernels, 20%
+# and 1024 for AVX-512 ones); this data's 10-15% is under both.
 # The data: 400 rows, 20 features, 4 classes (labels 5, 10, 15, 20), written
 # here with awk as libsvm and CSV, and as .npy when /usr/bin/python3 has
 # numpy (that case is left out otherwise); the JSON is read by any python3.
@@ -53,6 +55,16 @@ kernel_of() { # EXPECTED TRAIN-ARGS...
     fi
 }
 fail=0
+read -r rule_density min_batch < <("$SOFTREG" info --json |
+    "$json_py" -c 'import json, sys; i = json.load(sys.stdin); print(i["sparse_density"], i["sparse_min_batch"])')
+echo "rule: at most $rule_density nonzero, batches of $min_batch rows or more"
+if [[ $min_batch != 96 && $min_batch != 1024 ]]; then
+    echo "FAIL: softreg info states a minimum batch of $min_batch, neither rule's" >&2
+    fail=1
+fi
+at() { # BATCH: the kernel auto must pick for this sparse data at SGD batches of BATCH
+    ((${1} >= min_batch)) && echo sparse || echo blas
+}
 svm=(--train "$tmp/train.svm" --test "$tmp/test.svm")
 csv=(--train "$tmp/train.csv" --test "$tmp/test.csv")
 kernel_of sparse "${svm[@]}"
@@ -60,10 +72,12 @@ kernel_of sparse "${svm[@]}" --kernel auto --solver lbfgs
 kernel_of sparse "${svm[@]}" --format libsvm
 kernel_of naive "${svm[@]}" --kernel naive
 dense=(--train "$tmp/train-dense.csv" --test "$tmp/test-dense.csv")
-kernel_of sparse "${csv[@]}"
+kernel_of "$(at 100)" "${csv[@]}"
 kernel_of sparse "${csv[@]}" --solver lbfgs
 kernel_of blas "${csv[@]}" --batch 64
-kernel_of sparse "${csv[@]}" --batch 96
+kernel_of "$(at 96)" "${csv[@]}" --batch 96
+kernel_of blas "${csv[@]}" --batch $((min_batch - 1))
+kernel_of sparse "${csv[@]}" --batch "$min_batch"
 kernel_of blas "${csv[@]}" --standardize
 kernel_of blas "${csv[@]}" --kernel blas
 kernel_of blas "${dense[@]}"
@@ -78,7 +92,7 @@ elif ! grep -q "centres its features" "$tmp/err"; then
     fail=1
 fi
 # the CSR made from the CSV is the libsvm file's: the same model
-"$SOFTREG" train "${csv[@]}" --quiet --seed 3 --out "$tmp/csv.srm"
+"$SOFTREG" train "${csv[@]}" --kernel sparse --quiet --seed 3 --out "$tmp/csv.srm"
 "$SOFTREG" train "${svm[@]}" --quiet --seed 3 --out "$tmp/svm.srm"
 "$SOFTREG" export --model "$tmp/csv.srm" --format json >"$tmp/csv.json"
 "$SOFTREG" export --model "$tmp/svm.srm" --format json >"$tmp/svm.json"
@@ -104,7 +118,7 @@ for split in ("train", "test"):
     np.save(f"{t}/{split}-x.npy", a[:, 1:].astype(np.float32))
     np.save(f"{t}/{split}-y.npy", a[:, 0].astype(np.int64))
 PY
-    kernel_of sparse --train "$tmp/train-x.npy" --train-labels "$tmp/train-y.npy" --test "$tmp/test-x.npy" \
+    kernel_of sparse --train "$tmp/train-x.npy" --batch "$min_batch" --train-labels "$tmp/train-y.npy" --test "$tmp/test-x.npy" \
         --test-labels "$tmp/test-y.npy"
 else
     echo "no $py with numpy: the .npy case is left out"
