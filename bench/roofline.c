@@ -98,23 +98,29 @@ static double scatter_pass(const uint32_t *idx, int threads)
 
 #if defined(__x86_64__)
 /* scatter_pass() with rows of 16 floats updated as one AVX-512 register, as
- * the sparse kernel's AVX-512 loops do */
-__attribute__((target("avx512f"))) static double scatter16_pass(const uint32_t *idx, int threads)
+ * the sparse kernel's AVX-512 loops do: one thread's share (a function of
+ * its own, since the parallel region's body does not get the target) */
+__attribute__((target("avx512f"))) static float scatter16_thread(const uint32_t *idx)
+{
+	_Alignas(64) float t[SCATTER_ROWS / 2][16] = {{0}};
+	__m512 g = _mm512_setr_ps(1e-3f, 2e-3f, 3e-3f, 4e-3f, 5e-3f, 6e-3f, 7e-3f, 8e-3f, 9e-3f, 1e-2f, 1.1e-2f, 1.2e-2f,
+				  1.3e-2f, 1.4e-2f, 1.5e-2f, 1.6e-2f);
+	for (size_t u = 0; u < SCATTER_UPDATES; u++) {
+		float *r = t[idx[u] / 2];
+		_mm512_store_ps(r, _mm512_fmadd_ps(_mm512_set1_ps((float)(u & 7)), g, _mm512_load_ps(r)));
+	}
+	float sink = 0;
+	for (int i = 0; i < SCATTER_ROWS / 2; i++)
+		sink += t[i][0];
+	return sink;
+}
+
+static double scatter16_pass(const uint32_t *idx, int threads)
 {
 	double t0 = now_seconds();
 	float sink = 0;
 #pragma omp parallel num_threads(threads) reduction(+ : sink)
-	{
-		_Alignas(64) float t[SCATTER_ROWS / 2][16] = {{0}};
-		__m512 g = _mm512_setr_ps(1e-3f, 2e-3f, 3e-3f, 4e-3f, 5e-3f, 6e-3f, 7e-3f, 8e-3f, 9e-3f, 1e-2f, 1.1e-2f,
-					  1.2e-2f, 1.3e-2f, 1.4e-2f, 1.5e-2f, 1.6e-2f);
-		for (size_t u = 0; u < SCATTER_UPDATES; u++) {
-			float *r = t[idx[u] / 2];
-			_mm512_store_ps(r, _mm512_fmadd_ps(_mm512_set1_ps((float)(u & 7)), g, _mm512_load_ps(r)));
-		}
-		for (int i = 0; i < SCATTER_ROWS / 2; i++)
-			sink += t[i][0];
-	}
+	sink += scatter16_thread(idx);
 	double s = now_seconds() - t0;
 	volatile float keep = sink;
 	(void)keep;
