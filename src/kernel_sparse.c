@@ -618,6 +618,59 @@ AVX512 static inline __attribute__((always_inline)) double row_avx512_s(const st
 	return loss;
 }
 
+/* r[0..16) (rows j, 16 classes each) transposed: out[c] = the 16 rows' class c */
+AVX512 static inline void transpose16(const __m512 *r, __m512 *out)
+{
+	__m512 t[16], u[16];
+	for (int i = 0; i < 8; i++) {
+		t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+		t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+	}
+	for (int i = 0; i < 4; i++) {
+		u[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+		u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+		u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+		u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+	}
+	for (int c = 0; c < 4; c++) {
+		__m512 y0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88), y1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xdd);
+		__m512 y2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88);
+		__m512 y3 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xdd);
+		out[c] = _mm512_shuffle_f32x4(y0, y2, 0x88);
+		out[8 + c] = _mm512_shuffle_f32x4(y0, y2, 0xdd);
+		out[4 + c] = _mm512_shuffle_f32x4(y1, y3, 0x88);
+		out[12 + c] = _mm512_shuffle_f32x4(y1, y3, 0xdd);
+	}
+}
+
+/*
+ * add_rows() for 16 padded classes: the G partials of features [j0, j1)
+ * added in group order as the plain loop does, 16 features at a time, the
+ * tile transposed in registers so that each class's 16 features are stored
+ * at once (the plain loop stores k floats d apart per feature). Returns the
+ * first feature it left to the plain loop.
+ */
+AVX512 static size_t add16_avx512(const float *Gt, size_t gs, size_t G, size_t j0, size_t j1, size_t k, size_t d,
+				  const float *is, float scale, float *grad_sum)
+{
+	size_t j = j0;
+	for (; j + 16 <= j1; j += 16) {
+		__m512 r[16], c16[16];
+		for (int q = 0; q < 16; q++) {
+			const float *p = Gt + (j + (size_t)q) * 2 * LANES;
+			__m512 a = _mm512_loadu_ps(p);
+			for (size_t g = 1; g < G; g++)
+				a = _mm512_add_ps(a, _mm512_loadu_ps(p + g * gs));
+			r[q] = a;
+		}
+		transpose16(r, c16);
+		__m512 sv = is ? _mm512_loadu_ps(is + j) : _mm512_set1_ps(scale);
+		for (size_t c = 0; c < k; c++)
+			_mm512_storeu_ps(grad_sum + c * d + j, _mm512_mul_ps(c16[c], sv));
+	}
+	return j;
+}
+
 AVX512 static double row_avx512(const struct op *o, size_t i, size_t k, bool grad)
 {
 	if (k <= LANES)
@@ -635,12 +688,16 @@ struct path {
 	/* a whole row (logits, softmax, scatter) of k <= 16 classes, or NULL:
 	 * its loss */
 	double (*row)(const struct op *o, size_t i, size_t k, bool grad);
+	/* the row groups' partials of 16 padded classes added (add_row_groups()
+	 * for features [j0, j1)), or NULL: the first feature it left */
+	size_t (*add16)(const float *Gt, size_t gs, size_t G, size_t j0, size_t j1, size_t k, size_t d,
+			const float *is, float scale, float *grad_sum);
 };
 
-static const struct path plain = {"plain", fwd_plain, bwd_plain, NULL};
+static const struct path plain = {"plain", fwd_plain, bwd_plain, NULL, NULL};
 #if defined(__x86_64__)
-static const struct path avx2 = {"avx2", fwd_avx2, bwd_avx2, row_avx2};
-static const struct path avx512 = {"avx512", fwd_avx512, bwd_avx512, row_avx512};
+static const struct path avx2 = {"avx2", fwd_avx2, bwd_avx2, row_avx2, NULL};
+static const struct path avx512 = {"avx512", fwd_avx512, bwd_avx512, row_avx512, add16_avx512};
 #endif
 
 /* whether $SOFTREG_DISABLE_CPU_FEATURES (a comma-separated list) names 'f' */
@@ -907,12 +964,16 @@ static void compute_row_groups(const struct softreg_model *m, const struct softr
 /* grad_sum from the G partials, added in group order; each thread its features */
 static void add_row_groups(const struct softreg_model *m, struct softreg_workspace *ws, size_t G, float *grad_sum)
 {
+	const struct path *path = best_path();
 	size_t k = m->k, d = m->d, kp = sr_sparse_blocks(k) * LANES, gs = sr_sparse_group_stride(k, d);
 	const float *is = fscales(m);
 #pragma omp parallel num_threads(team(ws, G))
 	{
 		size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
-		for (size_t j = sr_part(t, d, nt); j < sr_part(t + 1, d, nt); j++) {
+		size_t j = sr_part(t, d, nt), j1 = sr_part(t + 1, d, nt);
+		if (path->add16 && kp == 2 * LANES)
+			j = path->add16(ws->Gt, gs, G, j, j1, k, d, is, m->scale, grad_sum);
+		for (; j < j1; j++) {
 			float s = is ? is[j] : m->scale, acc[ROWGROUP_BLOCKS * LANES];
 			memcpy(acc, ws->Gt + j * kp, kp * sizeof(float));
 			for (size_t g = 1; g < G; g++)

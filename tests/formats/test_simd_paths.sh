@@ -6,7 +6,7 @@
 # .srm files, for k = 5 (the AVX2 row on both), 12 (one 16-lane row), 40 and
 # 70 classes (blocks split between threads: strips of 4, 2 and 1 blocks),
 # on uint8 rows (the compact CSR) and libsvm (the float CSR), SGD at 1 and 2
-# threads and L-BFGS. The AVX2 loops are themselves checked against the
+# threads (libsvm also --standardize: per-feature scales) and L-BFGS. The AVX2 loops are themselves checked against the
 # naive kernel (test_kernels, the bench's gate). Skipped (77) where the CPU
 # has no AVX-512 (both runs would take the same loops) and without
 # /usr/bin/python3 with numpy.
@@ -65,6 +65,7 @@ for k in 5 12 40 70; do
     same "u8-k$k-sgd-t2" "${u8[@]}" --batch 128 --epochs 2 --threads 2
     same "svm-k$k-sgd-t2" "${svm[@]}" --batch 200 --epochs 2 --threads 2
     same "svm-k$k-lbfgs" "${svm[@]}" --solver lbfgs --max-iter 15
+    same "svm-k$k-std" "${svm[@]}" --batch 200 --epochs 1 --standardize
 done
 [[ $fail == 0 ]] && echo "all models identical"
 exit $fail
