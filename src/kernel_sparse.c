@@ -393,6 +393,50 @@ AVX2 static double row_avx2(const struct op *o, size_t i, size_t k, bool grad)
 	return C ? row_avx2_s(o, i, k, grad, 1, true) : row_avx2_s(o, i, k, grad, 1, false);
 }
 
+/* r[0..8) transposed: out[c] = element c of the 8 rows */
+AVX2 static inline void transpose8(const __m256 *r, __m256 *out)
+{
+	__m256 t[8], u[8];
+	for (int i = 0; i < 4; i++) {
+		t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+		t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+	}
+	for (int i = 0; i < 2; i++) {
+		u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+		u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+		u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+		u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+	}
+	for (int c = 0; c < 4; c++) {
+		out[c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
+		out[4 + c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
+	}
+}
+
+/* add16_avx512() with 8 features a tile, each class block transposed apart */
+AVX2 static size_t add16_avx2(const float *Gt, size_t gs, size_t G, size_t j0, size_t j1, size_t k, size_t d,
+			      const float *is, float scale, float *grad_sum)
+{
+	size_t j = j0;
+	for (; j + 8 <= j1; j += 8) {
+		__m256 r[2][8], c8[2][8];
+		for (int q = 0; q < 8; q++)
+			for (int h = 0; h < 2; h++) {
+				const float *p = Gt + (j + (size_t)q) * 2 * LANES + h * LANES;
+				__m256 a = _mm256_loadu_ps(p);
+				for (size_t g = 1; g < G; g++)
+					a = _mm256_add_ps(a, _mm256_loadu_ps(p + g * gs));
+				r[h][q] = a;
+			}
+		transpose8(r[0], c8[0]);
+		transpose8(r[1], c8[1]);
+		__m256 sv = is ? _mm256_loadu_ps(is + j) : _mm256_set1_ps(scale);
+		for (size_t c = 0; c < k; c++)
+			_mm256_storeu_ps(grad_sum + c * d + j, _mm256_mul_ps(c8[c / LANES][c % LANES], sv));
+	}
+	return j;
+}
+
 /* ---- the AVX-512 path ----
  * The AVX2 path's operations, lane for lane, 16 classes a register: two
  * blocks in one zmm, so a nonzero costs one FMA forward and one load, FMA
@@ -644,7 +688,7 @@ AVX512 static inline void transpose16(const __m512 *r, __m512 *out)
 }
 
 /*
- * add_rows() for 16 padded classes: the G partials of features [j0, j1)
+ * For 16 padded classes: the G partials of features [j0, j1)
  * added in group order as the plain loop does, 16 features at a time, the
  * tile transposed in registers so that each class's 16 features are stored
  * at once (the plain loop stores k floats d apart per feature). Returns the
@@ -696,7 +740,7 @@ struct path {
 
 static const struct path plain = {"plain", fwd_plain, bwd_plain, NULL, NULL};
 #if defined(__x86_64__)
-static const struct path avx2 = {"avx2", fwd_avx2, bwd_avx2, row_avx2, NULL};
+static const struct path avx2 = {"avx2", fwd_avx2, bwd_avx2, row_avx2, add16_avx2};
 static const struct path avx512 = {"avx512", fwd_avx512, bwd_avx512, row_avx512, add16_avx512};
 #endif
 
