@@ -921,12 +921,12 @@ static void softmax_chunk(const struct op *o, struct softreg_workspace *ws, size
 
 /* Wt rows [j0, j1) of every block (the layout of a thread that has them
  * all: rows of kp floats), for threads that split the rows */
-static void load_rows(const struct softreg_model *m, struct softreg_workspace *ws, size_t j0, size_t j1)
+static void load_rows(const struct softreg_model *m, float *Wt, size_t j0, size_t j1)
 {
 	size_t k = m->k, d = m->d, kp = sr_sparse_blocks(k) * LANES;
 	const float *is = fscales(m);
 	for (size_t j = j0; j < j1; j++) {
-		float s = is ? is[j] : m->scale, *o = ws->Wt + j * kp;
+		float s = is ? is[j] : m->scale, *o = Wt + j * kp;
 		for (size_t c = 0; c < k; c++)
 			o[c] = m->W[c * d + j] * s;
 		for (size_t c = k; c < kp; c++)
@@ -988,15 +988,14 @@ static void compute_row_groups(const struct softreg_model *m, const struct softr
 #pragma omp parallel num_threads(team(ws, g1 - g0))
 	{
 		size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
-		load_rows(m, ws, sr_part(t, d, nt), sr_part(t + 1, d, nt));
+		float *wt = ws->Wt + t * d * kp; /* the thread's own copy: no barrier, no line from another core */
+		load_rows(m, wt, 0, d);
 		size_t h0 = g0 + sr_part(t, g1 - g0, nt), h1 = g0 + sr_part(t + 1, g1 - g0, nt);
 		for (size_t g = h0; grad && g < h1; g++)
 			memset(ws->Gt + g * gs, 0, gs * sizeof(float));
-		if (nt > 1) {
-#pragma omp barrier
-		}
 		for (size_t g = h0; g < h1; g++) {
 			struct op og = o;
+			og.Wt = wt;
 			og.Gt = ws->Gt + g * gs;
 			og.gb = og.Gt + d * kp;
 			for (size_t c = sr_part(g, nc, G); c < sr_part(g + 1, nc, G); c++)
@@ -1139,7 +1138,7 @@ static void sparse_logits(const struct softreg_model *m, const struct softreg_ba
 #pragma omp parallel num_threads(team(ws, nchunks(b->m)))
 	{
 		size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
-		load_rows(m, ws, sr_part(t, d, nt), sr_part(t + 1, d, nt));
+		load_rows(m, ws->Wt, sr_part(t, d, nt), sr_part(t + 1, d, nt));
 		if (nt > 1) {
 #pragma omp barrier
 		}

@@ -110,10 +110,10 @@ static bool layout_of(const struct softreg_kernel *kern, size_t m_max, size_t k,
 		size_t groups = sr_sparse_groups_max(k);
 		L->bk = sr_sparse_blocks(k) * 8;
 		L->gb = groups * 2 * L->bk; /* a block's 8 floats a cache line apart */
-		if (!sr_mul(L->bk, d, &L->Wt))
-			return false;
+		if (!sr_mul(L->bk, d, &L->Wt) || (groups > 1 && !sr_mul((size_t)threads, L->Wt, &L->Wt)))
+			return false; /* row groups: a copy of W per thread */
 		/* row groups (k <= 16): each group's Gt and gb together; else Gt alone */
-		size_t gs = groups > 1 ? sr_sparse_group_stride(k, d) : L->Wt;
+		size_t gs = groups > 1 ? sr_sparse_group_stride(k, d) : L->bk * d;
 		return sr_mul(groups, gs, &L->Gt) && sr_mul(m_max, L->bk, &L->Zp) &&
 		       sr_mul((size_t)threads, L->bk, &L->ztmp);
 	}
