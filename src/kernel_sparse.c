@@ -977,62 +977,55 @@ static size_t ngroups(size_t m, size_t nc, size_t nb)
 	return g < nc ? g : nc;
 }
 
-/* the groups [g0, g1) of G: their partials and their chunks' losses */
-static void compute_row_groups(const struct softreg_model *m, const struct softreg_batch *b, bool grad,
-			       struct softreg_workspace *ws, const struct path *path, size_t G, size_t g0, size_t g1)
+/* thread t of nt's share of the groups [g0, g1) of G: their partials and
+ * their chunks' losses */
+static void compute_groups(const struct softreg_model *m, const struct softreg_batch *b, bool grad,
+			   struct softreg_workspace *ws, const struct path *path, size_t G, size_t g0, size_t g1,
+			   size_t t, size_t nt)
 {
 	size_t k = m->k, d = m->d, nb = sr_sparse_blocks(k), kp = nb * LANES, nc = nchunks(b->m);
 	size_t gs = sr_sparse_group_stride(k, d);
+	float *wt = ws->Wt + t * d * kp; /* the thread's own copy: no barrier, no line from another core */
+	load_rows(m, wt, 0, d);
+	size_t h0 = g0 + sr_part(t, g1 - g0, nt), h1 = g0 + sr_part(t + 1, g1 - g0, nt);
+	for (size_t g = h0; grad && g < h1; g++)
+		memset(ws->Gt + g * gs, 0, gs * sizeof(float));
 	struct op o = op_of(m, b, ws);
-	load_bias(m, ws);
-#pragma omp parallel num_threads(team(ws, g1 - g0))
-	{
-		size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
-		float *wt = ws->Wt + t * d * kp; /* the thread's own copy: no barrier, no line from another core */
-		load_rows(m, wt, 0, d);
-		size_t h0 = g0 + sr_part(t, g1 - g0, nt), h1 = g0 + sr_part(t + 1, g1 - g0, nt);
-		for (size_t g = h0; grad && g < h1; g++)
-			memset(ws->Gt + g * gs, 0, gs * sizeof(float));
-		for (size_t g = h0; g < h1; g++) {
-			struct op og = o;
-			og.Wt = wt;
-			og.Gt = ws->Gt + g * gs;
-			og.gb = og.Gt + d * kp;
-			for (size_t c = sr_part(g, nc, G); c < sr_part(g + 1, nc, G); c++)
-				fused_chunk(path, &og, ws, c, nb, k, grad, ws->ztmp + t * kp);
-		}
+	o.Wt = wt;
+	for (size_t g = h0; g < h1; g++) {
+		o.Gt = ws->Gt + g * gs;
+		o.gb = o.Gt + d * kp;
+		for (size_t c = sr_part(g, nc, G); c < sr_part(g + 1, nc, G); c++)
+			fused_chunk(path, &o, ws, c, nb, k, grad, ws->ztmp + t * kp);
 	}
 }
 
-/* grad_sum from the G partials, added in group order; each thread its features */
-static void add_row_groups(const struct softreg_model *m, struct softreg_workspace *ws, size_t G, float *grad_sum)
+/* thread t of nt's features of grad_sum from the G partials, added in group
+ * order (and thread 0 the bias) */
+static void add_groups(const struct softreg_model *m, struct softreg_workspace *ws, const struct path *path, size_t G,
+		       float *grad_sum, size_t t, size_t nt)
 {
-	const struct path *path = best_path();
 	size_t k = m->k, d = m->d, kp = sr_sparse_blocks(k) * LANES, gs = sr_sparse_group_stride(k, d);
 	const float *is = fscales(m);
-#pragma omp parallel num_threads(team(ws, G))
-	{
-		size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
-		size_t j = sr_part(t, d, nt), j1 = sr_part(t + 1, d, nt);
-		if (path->add16 && kp == 2 * LANES)
-			j = path->add16(ws->Gt, gs, G, j, j1, k, d, is, m->scale, grad_sum);
-		for (; j < j1; j++) {
-			float s = is ? is[j] : m->scale, acc[ROWGROUP_BLOCKS * LANES];
-			memcpy(acc, ws->Gt + j * kp, kp * sizeof(float));
-			for (size_t g = 1; g < G; g++)
-				for (size_t c = 0; c < kp; c++)
-					acc[c] += ws->Gt[g * gs + j * kp + c];
-			for (size_t c = 0; c < k; c++)
-				grad_sum[c * d + j] = acc[c] * s;
-		}
-		if (t == 0)
-			for (size_t c = 0; c < k; c++) {
-				float acc = 0;
-				for (size_t g = 0; g < G; g++)
-					acc += ws->Gt[g * gs + d * kp + c / LANES * GB_STRIDE + c % LANES];
-				grad_sum[k * d + c] = acc;
-			}
+	size_t j = sr_part(t, d, nt), j1 = sr_part(t + 1, d, nt);
+	if (path->add16 && kp == 2 * LANES)
+		j = path->add16(ws->Gt, gs, G, j, j1, k, d, is, m->scale, grad_sum);
+	for (; j < j1; j++) {
+		float s = is ? is[j] : m->scale, acc[ROWGROUP_BLOCKS * LANES];
+		memcpy(acc, ws->Gt + j * kp, kp * sizeof(float));
+		for (size_t g = 1; g < G; g++)
+			for (size_t c = 0; c < kp; c++)
+				acc[c] += ws->Gt[g * gs + j * kp + c];
+		for (size_t c = 0; c < k; c++)
+			grad_sum[c * d + j] = acc[c] * s;
 	}
+	if (t == 0)
+		for (size_t c = 0; c < k; c++) {
+			float acc = 0;
+			for (size_t g = 0; g < G; g++)
+				acc += ws->Gt[g * gs + d * kp + c / LANES * GB_STRIDE + c % LANES];
+			grad_sum[k * d + c] = acc;
+		}
 }
 
 static double chunk_losses(const struct softreg_workspace *ws, size_t nc)
@@ -1047,9 +1040,17 @@ static double rowgroup_loss_grad(const struct softreg_model *m, const struct sof
 				 struct softreg_workspace *ws, const struct path *path)
 {
 	size_t nc = nchunks(b->m), G = ngroups(b->m, nc, sr_sparse_blocks(m->k));
-	compute_row_groups(m, b, grad_sum != NULL, ws, path, G, 0, G);
-	if (grad_sum)
-		add_row_groups(m, ws, G, grad_sum);
+	load_bias(m, ws);
+	/* one parallel region: the partials, a barrier, their sum */
+#pragma omp parallel num_threads(team(ws, G))
+	{
+		size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+		compute_groups(m, b, grad_sum != NULL, ws, path, G, 0, G, t, nt);
+		if (grad_sum) {
+#pragma omp barrier
+			add_groups(m, ws, path, G, grad_sum, t, nt);
+		}
+	}
 	return chunk_losses(ws, nc);
 }
 
@@ -1064,13 +1065,20 @@ double sr_sparse_loss_grad_shared(const struct softreg_model *m, const struct so
 	size_t nb = sr_sparse_blocks(m->k), nc = nchunks(b->m), G = ngroups(b->m, nc, nb), g0, g1;
 	if (b->m == 0 || nb > ROWGROUP_BLOCKS || G < 2)
 		return softreg_kernel_sparse.loss_grad(m, b, grad_sum, ws);
+	const struct path *path = best_path();
 	sr_dist_share(ws->dist, G, &g0, &g1);
-	if (g1 > g0)
-		compute_row_groups(m, b, grad_sum != NULL, ws, best_path(), G, g0, g1);
+	load_bias(m, ws);
+	if (g1 > g0) {
+#pragma omp parallel num_threads(team(ws, g1 - g0))
+		compute_groups(m, b, grad_sum != NULL, ws, path, G, g0, g1, (size_t)omp_get_thread_num(),
+			       (size_t)omp_get_num_threads());
+	}
 	size_t gs = sr_sparse_group_stride(m->k, m->d);
 	sr_dist_gather_groups(ws->dist, ws->Gt, gs, grad_sum ? gs : 0, G, ws->loss, nc);
-	if (grad_sum)
-		add_row_groups(m, ws, G, grad_sum);
+	if (grad_sum) {
+#pragma omp parallel num_threads(team(ws, G))
+		add_groups(m, ws, path, G, grad_sum, (size_t)omp_get_thread_num(), (size_t)omp_get_num_threads());
+	}
 	return chunk_losses(ws, nc);
 }
 
