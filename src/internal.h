@@ -213,4 +213,21 @@ enum softreg_result sr_train_lbfgs(struct softreg_model *m, const struct softreg
 /* rows per evaluation chunk for k classes (metrics.c) */
 size_t sr_eval_rows(size_t k);
 
+/* The constants of exp_nonpositive() (kernels.c) and of its vector twins
+ * (kernel_sparse.c): Cody and Waite's reduction x = n ln2 + r, Cephes' expf
+ * polynomial for e^r (coefficients of r^2 .. r^7 / r^2), 2^n made in the
+ * exponent bits. */
+#define SR_EXP_LOG2E 1.44269504088896341f
+#define SR_EXP_LN2_HI 0.693145751953125f /* ln2 = hi + lo, hi exact */
+#define SR_EXP_LN2_LO 1.428606765330187e-06f
+#define SR_EXP_SHIFTER 12582912.0f /* 1.5 * 2^23: x + shifter rounds x to an integer */
+#define SR_EXP_SHIFTER_BITS 0x4B400000
+#define SR_EXP_LOWEST (-87.33654f) /* ln(FLT_MIN): 2^n stays a normal float above it */
+#define SR_EXP_P0 1.9875691500e-4f
+#define SR_EXP_P1 1.3981999507e-3f
+#define SR_EXP_P2 8.3334519073e-3f
+#define SR_EXP_P3 4.1665795894e-2f
+#define SR_EXP_P4 1.6666665459e-1f
+#define SR_EXP_P5 5.0000001201e-1f
+
 #endif

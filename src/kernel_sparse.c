@@ -307,20 +307,20 @@ AVX2 static void bwd_avx2(const struct op *o, size_t i, size_t b0, size_t b1)
  * a NaN stays NaN */
 AVX2 static inline __m256 exp8_nonpositive(__m256 x)
 {
-	const __m256 lowest = _mm256_set1_ps(-87.33654f), shifter = _mm256_set1_ps(12582912.0f);
+	const __m256 lowest = _mm256_set1_ps(SR_EXP_LOWEST), shifter = _mm256_set1_ps(SR_EXP_SHIFTER);
 	__m256 xc = _mm256_max_ps(lowest, x); /* x when x is NaN */
-	__m256 t = _mm256_fmadd_ps(xc, _mm256_set1_ps(1.44269504088896341f), shifter), n = _mm256_sub_ps(t, shifter);
-	__m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), xc);
-	r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187e-06f), r);
-	__m256 p = _mm256_set1_ps(1.9875691500e-4f);
-	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+	__m256 t = _mm256_fmadd_ps(xc, _mm256_set1_ps(SR_EXP_LOG2E), shifter), n = _mm256_sub_ps(t, shifter);
+	__m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(SR_EXP_LN2_HI), xc);
+	r = _mm256_fnmadd_ps(n, _mm256_set1_ps(SR_EXP_LN2_LO), r);
+	__m256 p = _mm256_set1_ps(SR_EXP_P0);
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(SR_EXP_P1));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(SR_EXP_P2));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(SR_EXP_P3));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(SR_EXP_P4));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(SR_EXP_P5));
 	p = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
 	__m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(_mm256_castps_si256(t),
-									   _mm256_set1_epi32(0x4B400000)),
+									   _mm256_set1_epi32(SR_EXP_SHIFTER_BITS)),
 							  _mm256_set1_epi32(127)),
 					 23);
 	__m256 e = _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
@@ -602,20 +602,20 @@ AVX512 static void bwd_avx512(const struct op *o, size_t i, size_t b0, size_t b1
 /* exp8_nonpositive() on 16 lanes, the same operations */
 AVX512 static inline __m512 exp16_nonpositive(__m512 x)
 {
-	const __m512 lowest = _mm512_set1_ps(-87.33654f), shifter = _mm512_set1_ps(12582912.0f);
+	const __m512 lowest = _mm512_set1_ps(SR_EXP_LOWEST), shifter = _mm512_set1_ps(SR_EXP_SHIFTER);
 	__m512 xc = _mm512_max_ps(lowest, x); /* x when x is NaN */
-	__m512 t = _mm512_fmadd_ps(xc, _mm512_set1_ps(1.44269504088896341f), shifter), n = _mm512_sub_ps(t, shifter);
-	__m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), xc);
-	r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
-	__m512 p = _mm512_set1_ps(1.9875691500e-4f);
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+	__m512 t = _mm512_fmadd_ps(xc, _mm512_set1_ps(SR_EXP_LOG2E), shifter), n = _mm512_sub_ps(t, shifter);
+	__m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(SR_EXP_LN2_HI), xc);
+	r = _mm512_fnmadd_ps(n, _mm512_set1_ps(SR_EXP_LN2_LO), r);
+	__m512 p = _mm512_set1_ps(SR_EXP_P0);
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(SR_EXP_P1));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(SR_EXP_P2));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(SR_EXP_P3));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(SR_EXP_P4));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(SR_EXP_P5));
 	p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
 	__m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_sub_epi32(_mm512_castps_si512(t),
-									   _mm512_set1_epi32(0x4B400000)),
+									   _mm512_set1_epi32(SR_EXP_SHIFTER_BITS)),
 							  _mm512_set1_epi32(127)),
 					 23);
 	__m512 e = _mm512_mul_ps(p, _mm512_castsi512_ps(bits));

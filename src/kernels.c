@@ -209,21 +209,20 @@ void softreg_workspace_free(struct softreg_workspace *ws)
  */
 static inline float exp_nonpositive(float x)
 {
-	const float log2e = 1.44269504088896341f;
-	const float ln2_hi = 0.693145751953125f, ln2_lo = 1.428606765330187e-06f; /* ln2 = hi + lo, hi exact */
-	const float shifter = 12582912.0f; /* 1.5 * 2^23: x + shifter rounds x to an integer */
-	const uint32_t shifter_bits = 0x4B400000, exponent_bias = 127, mantissa_bits = 23;
-	const float lowest = -87.33654f; /* ln(FLT_MIN): 2^n stays a normal float above it */
+	const float log2e = SR_EXP_LOG2E, ln2_hi = SR_EXP_LN2_HI, ln2_lo = SR_EXP_LN2_LO;
+	const float shifter = SR_EXP_SHIFTER;
+	const uint32_t shifter_bits = SR_EXP_SHIFTER_BITS, exponent_bias = 127, mantissa_bits = 23;
+	const float lowest = SR_EXP_LOWEST;
 	float xc = x < lowest ? lowest : x;
 	float t = xc * log2e + shifter, n = t - shifter;
 	float r = xc - n * ln2_hi;
 	r = r - n * ln2_lo;
-	float p = 1.9875691500e-4f;
-	p = p * r + 1.3981999507e-3f;
-	p = p * r + 8.3334519073e-3f;
-	p = p * r + 4.1665795894e-2f;
-	p = p * r + 1.6666665459e-1f;
-	p = p * r + 5.0000001201e-1f;
+	float p = SR_EXP_P0;
+	p = p * r + SR_EXP_P1;
+	p = p * r + SR_EXP_P2;
+	p = p * r + SR_EXP_P3;
+	p = p * r + SR_EXP_P4;
+	p = p * r + SR_EXP_P5;
 	p = p * (r * r) + r + 1.0f;
 	uint32_t bits; /* unsigned: a NaN's bits shift without overflow (its p is NaN anyway) */
 	memcpy(&bits, &t, sizeof(bits)); /* the low bits of t hold n */
