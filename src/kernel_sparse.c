@@ -437,6 +437,29 @@ AVX2 static size_t add16_avx2(const float *Gt, size_t gs, size_t G, size_t j0, s
 	return j;
 }
 
+/* W's first features made the row groups' transposed copy (16 padded
+ * classes a feature, scales folded in, as load_rows()), 8 features at a
+ * time, each 8x8 block transposed in registers; returns the first feature
+ * left to load_rows() */
+AVX2 static size_t load16_avx2(const float *W, size_t d, size_t k, const float *is, float scale, float *wt)
+{
+	size_t j = 0;
+	for (; j + 8 <= d; j += 8) {
+		__m256 sv = is ? _mm256_loadu_ps(is + j) : _mm256_set1_ps(scale);
+		for (size_t h = 0; h < 2; h++) {
+			__m256 r[8], o[8];
+			for (size_t q = 0; q < 8; q++) {
+				size_t c = h * LANES + q;
+				r[q] = c < k ? _mm256_mul_ps(_mm256_loadu_ps(W + c * d + j), sv) : _mm256_setzero_ps();
+			}
+			transpose8(r, o);
+			for (size_t q = 0; q < 8; q++)
+				_mm256_storeu_ps(wt + (j + q) * 2 * LANES + h * LANES, o[q]);
+		}
+	}
+	return j;
+}
+
 /* ---- the AVX-512 path ----
  * The AVX2 path's operations, lane for lane, 16 classes a register: two
  * blocks in one zmm, so a nonzero costs one FMA forward and one load, FMA
@@ -715,6 +738,21 @@ AVX512 static size_t add16_avx512(const float *Gt, size_t gs, size_t G, size_t j
 	return j;
 }
 
+/* load16_avx2() 16 features at a time */
+AVX512 static size_t load16_avx512(const float *W, size_t d, size_t k, const float *is, float scale, float *wt)
+{
+	size_t j = 0;
+	for (; j + 16 <= d; j += 16) {
+		__m512 sv = is ? _mm512_loadu_ps(is + j) : _mm512_set1_ps(scale), r[16], o[16];
+		for (size_t c = 0; c < 16; c++)
+			r[c] = c < k ? _mm512_mul_ps(_mm512_loadu_ps(W + c * d + j), sv) : _mm512_setzero_ps();
+		transpose16(r, o);
+		for (size_t q = 0; q < 16; q++)
+			_mm512_storeu_ps(wt + (j + q) * 2 * LANES, o[q]);
+	}
+	return j;
+}
+
 AVX512 static double row_avx512(const struct op *o, size_t i, size_t k, bool grad)
 {
 	if (k <= LANES)
@@ -736,12 +774,15 @@ struct path {
 	 * for features [j0, j1)), or NULL: the first feature it left */
 	size_t (*add16)(const float *Gt, size_t gs, size_t G, size_t j0, size_t j1, size_t k, size_t d,
 			const float *is, float scale, float *grad_sum);
+	/* load_rows() of the first features for 16 padded classes, or NULL:
+	 * the first feature it left */
+	size_t (*load16)(const float *W, size_t d, size_t k, const float *is, float scale, float *wt);
 };
 
-static const struct path plain = {"plain", fwd_plain, bwd_plain, NULL, NULL};
+static const struct path plain = {"plain", fwd_plain, bwd_plain, NULL, NULL, NULL};
 #if defined(__x86_64__)
-static const struct path avx2 = {"avx2", fwd_avx2, bwd_avx2, row_avx2, add16_avx2};
-static const struct path avx512 = {"avx512", fwd_avx512, bwd_avx512, row_avx512, add16_avx512};
+static const struct path avx2 = {"avx2", fwd_avx2, bwd_avx2, row_avx2, add16_avx2, load16_avx2};
+static const struct path avx512 = {"avx512", fwd_avx512, bwd_avx512, row_avx512, add16_avx512, load16_avx512};
 #endif
 
 /* whether $SOFTREG_DISABLE_CPU_FEATURES (a comma-separated list) names 'f' */
@@ -986,7 +1027,8 @@ static void compute_groups(const struct softreg_model *m, const struct softreg_b
 	size_t k = m->k, d = m->d, nb = sr_sparse_blocks(k), kp = nb * LANES, nc = nchunks(b->m);
 	size_t gs = sr_sparse_group_stride(k, d);
 	float *wt = ws->Wt + t * d * kp; /* the thread's own copy: no barrier, no line from another core */
-	load_rows(m, wt, 0, d);
+	size_t j = path->load16 && kp == 2 * LANES ? path->load16(m->W, d, k, fscales(m), m->scale, wt) : 0;
+	load_rows(m, wt, j, d);
 	size_t h0 = g0 + sr_part(t, g1 - g0, nt), h1 = g0 + sr_part(t + 1, g1 - g0, nt);
 	for (size_t g = h0; grad && g < h1; g++)
 		memset(ws->Gt + g * gs, 0, gs * sizeof(float));
