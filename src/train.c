@@ -170,19 +170,39 @@ static void sgd_update(struct softreg_model *m, float *v, const float *g, float 
  * kernel, and on what else the machine runs (a core held by another process
  * makes every barrier wait for it). Every kernel gives the same bits at any
  * thread count, so the count is free to change from batch to batch: the
- * first PROBE_BATCHES batches of an epoch alternate one thread and all of
- * them, and the rest of the epoch runs on the faster (total time, the SGD
- * update included).
+ * first PROBE_BATCHES batches of an epoch run half on all threads, then half
+ * on one, and the rest of the epoch runs on the faster (the median batch's
+ * time, the SGD update included). The first PROBE_WARM batches of each half are not timed:
+ * a thread that was idle for a batch sleeps once its short spin is over, and
+ * waking it is no cost of the steady state. (Alternating one thread and all
+ * batch by batch, as before, woke the second thread for every timed batch:
+ * 2 threads' 12.5 ms epochs lost to 1 thread's 17.5 and the default ran on
+ * one, on a 2-core Intel VM.)
  */
 #define PROBE_BATCHES 16
+#define PROBE_WARM 2
 
 struct probe {
 	int hi;         /* all threads */
 	bool on;
-	size_t n;       /* batches timed this epoch */
-	double t[2];    /* their seconds: one thread, all threads */
+	size_t n;       /* batches probed this epoch */
+	double t[2][PROBE_BATCHES / 2]; /* the timed ones' seconds: one thread, all threads */
+	size_t nt[2];
 	int chosen;
 };
+
+/* the median of n > 0 seconds (sorted in place): a batch that met a
+ * scheduler tick or a page fault does not decide */
+static double median_seconds(double *t, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && t[j] < t[j - 1]; j--) {
+			double x = t[j];
+			t[j] = t[j - 1];
+			t[j - 1] = x;
+		}
+	return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+}
 
 static int probe_threads(struct probe *pr, size_t bi, size_t batches)
 {
@@ -190,22 +210,26 @@ static int probe_threads(struct probe *pr, size_t bi, size_t batches)
 		return pr->hi;
 	if (bi == 0 || pr->n == 0) { /* a new epoch (or a resumed one) */
 		pr->n = 0;
-		pr->t[0] = pr->t[1] = 0;
+		pr->nt[0] = pr->nt[1] = 0;
 		pr->chosen = 0;
 	}
 	if (batches < 4 * PROBE_BATCHES)
 		return pr->hi;
 	if (pr->n < PROBE_BATCHES)
-		return pr->n % 2 ? 1 : pr->hi;
+		return pr->n < PROBE_BATCHES / 2 ? pr->hi : 1;
 	if (!pr->chosen)
-		pr->chosen = pr->t[0] < pr->t[1] ? 1 : pr->hi;
+		pr->chosen = pr->nt[0] && pr->nt[1] && median_seconds(pr->t[0], pr->nt[0]) < median_seconds(pr->t[1], pr->nt[1])
+				     ? 1
+				     : pr->hi;
 	return pr->chosen;
 }
 
 static void probe_record(struct probe *pr, int threads, double seconds)
 {
 	if (pr->on && pr->n < PROBE_BATCHES) {
-		pr->t[threads == pr->hi ? 1 : 0] += seconds;
+		int all = threads == pr->hi;
+		if (pr->n % (PROBE_BATCHES / 2) >= PROBE_WARM && pr->nt[all] < PROBE_BATCHES / 2)
+			pr->t[all][pr->nt[all]++] = seconds;
 		pr->n++;
 	}
 }
