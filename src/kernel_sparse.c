@@ -466,7 +466,7 @@ AVX2 static size_t load16_avx2(const float *W, size_t d, size_t k, const float *
  * and store backward where the AVX2 loops take two of each. Every lane sees
  * the same operations in the same order as there (the partial sums, the
  * exp, the double sum's pairs), so the two paths give the same bits
- * (tests/test_paths.sh compares trained models byte for byte). k <= 8 keeps
+ * (tests/formats/test_simd_paths.sh compares trained models byte for byte). k <= 8 keeps
  * the AVX2 row: a second half would be padding. */
 #define AVX512 __attribute__((target("avx512f,avx2,fma")))
 
@@ -770,7 +770,7 @@ struct path {
 	/* a whole row (logits, softmax, scatter) of k <= 16 classes, or NULL:
 	 * its loss */
 	double (*row)(const struct op *o, size_t i, size_t k, bool grad);
-	/* the row groups' partials of 16 padded classes added (add_row_groups()
+	/* the row groups' partials of 16 padded classes added (add_groups()
 	 * for features [j0, j1)), or NULL: the first feature it left */
 	size_t (*add16)(const float *Gt, size_t gs, size_t G, size_t j0, size_t j1, size_t k, size_t d,
 			const float *is, float scale, float *grad_sum);
@@ -1026,7 +1026,7 @@ static void compute_groups(const struct softreg_model *m, const struct softreg_b
 {
 	size_t k = m->k, d = m->d, nb = sr_sparse_blocks(k), kp = nb * LANES, nc = nchunks(b->m);
 	size_t gs = sr_sparse_group_stride(k, d);
-	float *wt = ws->Wt + t * d * kp; /* the thread's own copy: no barrier, no line from another core */
+	float *wt = ws->Wt + t * d * kp; /* the thread's own copy: no barrier to wait at */
 	size_t j = path->load16 && kp == 2 * LANES ? path->load16(m->W, d, k, fscales(m), m->scale, wt) : 0;
 	load_rows(m, wt, j, d);
 	size_t h0 = g0 + sr_part(t, g1 - g0, nt), h1 = g0 + sr_part(t + 1, g1 - g0, nt);

@@ -110,8 +110,10 @@ static bool layout_of(const struct softreg_kernel *kern, size_t m_max, size_t k,
 		size_t groups = sr_sparse_groups_max(k);
 		L->bk = sr_sparse_blocks(k) * 8;
 		L->gb = groups * 2 * L->bk; /* a block's 8 floats a cache line apart */
-		if (!sr_mul(L->bk, d, &L->Wt) || (groups > 1 && !sr_mul((size_t)threads, L->Wt, &L->Wt)))
-			return false; /* row groups: a copy of W per thread */
+		/* row groups: a copy of W per thread, for at most as many threads as groups */
+		size_t copies = groups > 1 ? ((size_t)threads < groups ? (size_t)threads : groups) : 1;
+		if (!sr_mul(L->bk, d, &L->Wt) || !sr_mul(copies, L->Wt, &L->Wt))
+			return false;
 		/* row groups (k <= 16): each group's Gt and gb together; else Gt alone */
 		size_t gs = groups > 1 ? sr_sparse_group_stride(k, d) : L->bk * d;
 		return sr_mul(groups, gs, &L->Gt) && sr_mul(m_max, L->bk, &L->Zp) &&
