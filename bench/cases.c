@@ -122,31 +122,19 @@ static double csr_bytes(const struct shape *s, double rows, double nnz)
  * floats per nonzero per block of 8 classes, stays in cache: it is bounded by
  * the core's rate of such updates (scatters_of(), roofline.c), not by DRAM.
  */
-/* 8-float read-modify-writes of the sparse kernel's gradient: one per
- * nonzero per block of 8 classes */
-static double scatters_of(enum op op, const struct shape *s)
+/* read-modify-writes of 'lanes' floats (8, or 16 for the AVX-512 loops)
+ * that the sparse kernel's gradient makes: one per nonzero per 'lanes'
+ * classes. 16-float ones only for k > 8: k <= 8 is one 8-float block either
+ * way. */
+static double scatters_of(enum op op, const struct shape *s, size_t lanes)
 {
-	double blocks = (double)((s->k + 7) / 8);
-	if (!s->csr)
+	double per_nonzero = (double)((s->k + lanes - 1) / lanes);
+	if (!s->csr || (lanes > 8 && s->k <= 8))
 		return 0;
 	if (op == OP_LOSS_GRAD)
-		return s->nnz_batch * blocks;
+		return s->nnz_batch * per_nonzero;
 	if (op == OP_EPOCH || op == OP_PASS)
-		return s->nnz_all * blocks;
-	return 0;
-}
-
-/* 16-float read-modify-writes (the AVX-512 loops): one per nonzero per 16
- * classes, for k > 8 (k <= 8 is one 8-float block either way) */
-static double scatters16_of(enum op op, const struct shape *s)
-{
-	double pairs = (double)((s->k + 15) / 16);
-	if (!s->csr || s->k <= 8)
-		return 0;
-	if (op == OP_LOSS_GRAD)
-		return s->nnz_batch * pairs;
-	if (op == OP_EPOCH || op == OP_PASS)
-		return s->nnz_all * pairs;
+		return s->nnz_all * per_nonzero;
 	return 0;
 }
 
@@ -368,8 +356,8 @@ int time_case(const struct bench_opts *o, const struct bench_data *data, struct 
 			  .nnz_batch = csr ? batch_nnz(data, c->batch) : 0, .nnz_all = csr ? (double)data->nnz : 0,
 			  .nnz_bytes = data->nnz_bytes};
 	work_of(c->op, &s, &c->flops, &c->bytes);
-	c->scatters = scatters_of(c->op, &s);
-	c->scatters16 = scatters16_of(c->op, &s);
+	c->scatters = scatters_of(c->op, &s, 8);
+	c->scatters16 = scatters_of(c->op, &s, 16);
 out:
 	free_ctx(&ctx);
 	return rc;
