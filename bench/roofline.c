@@ -3,8 +3,8 @@
  * than its compulsory memory traffic at the sustained read bandwidth, nor
  * faster than its flops at the large-sgemm peak of the BLAS core in use, nor
  * (sparse) faster than its gradient's scatter at the core's rate of 8-float
- * read-modify-writes (16-float ones where it runs its AVX-512 loops). All are measured here, on this machine, at each thread
- * count. */
+ * read-modify-writes (16-float ones where it runs its AVX-512 loops). All
+ * are measured here, on this machine, at each thread count. */
 #include "bench.h"
 
 #include <cblas.h>

@@ -89,7 +89,7 @@ int cmd_info(int argc, char **argv)
 		printf("sparse       %s loops; --kernel auto: dense data with at most %g%% nonzeros goes to CSR "
 		       "(batches >= %zu; the rule for %s BLAS kernels)\n",
 		       softreg_sparse_path(), 100 * most, min_batch,
-		       most == SOFTREG_SPARSE_DENSITY_AVX512 ? "AVX-512" : "AVX2");
+		       min_batch == SOFTREG_SPARSE_MIN_BATCH_AVX512 ? "AVX-512" : "AVX2");
 		if (softreg_mpi_built())
 			printf("mpi          built in; %d process%s%s\n", procs, procs == 1 ? "" : "es",
 			       procs == 1 ? " (mpirun -np N softreg train ... for more)" : "");
