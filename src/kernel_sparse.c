@@ -120,6 +120,17 @@ __attribute__((constructor)) static void fill_u8_float(void)
 		u8_float[i] = (float)i;
 }
 
+/* nonzeros [p, p + 4) of the compact CSR: their 4 indices in one word
+ * (index u in bits 16u to 16u + 15) and their 4 value bytes in *values:
+ * two loads where 4 nonzeros took 8 (the SIMD loops' compact reads) */
+static inline uint64_t compact4(const struct op *o, uint64_t p, uint32_t *values)
+{
+	uint64_t q;
+	memcpy(&q, o->indices16 + p, sizeof(q));
+	memcpy(values, o->values8 + p, sizeof(*values));
+	return q;
+}
+
 /* ---- the plain path ---- */
 
 /* logits of blocks [b0, b1) of row i into Z */
@@ -185,10 +196,8 @@ AVX2 static inline __attribute__((always_inline)) void strip_sums(const struct o
 			acc[s][u] = _mm256_setzero_ps();
 	if (C) /* compact: 4 indices in one load, 4 values made floats at once */
 		for (; p + UNROLL <= p1; p += UNROLL) {
-			uint64_t q;
 			uint32_t vb;
-			memcpy(&q, idx16 + p, sizeof(q));
-			memcpy(&vb, val8 + p, sizeof(vb));
+			uint64_t q = compact4(o, p, &vb);
 			__m256 v4 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi32_si128((int)vb)));
 			for (int u = 0; u < UNROLL; u++) {
 				const float *wj = w + (size_t)(q >> (16 * u) & 0xffff) * width;
@@ -197,13 +206,14 @@ AVX2 static inline __attribute__((always_inline)) void strip_sums(const struct o
 					acc[s][u] = _mm256_fmadd_ps(v, _mm256_load_ps(wj + s * LANES), acc[s][u]);
 			}
 		}
-	for (; p + UNROLL <= p1; p += UNROLL)
-		for (int u = 0; u < UNROLL; u++) {
-			const float *wj = w + (size_t)(C ? idx16[p + u] : idx[p + u]) * width;
-			__m256 v = _mm256_broadcast_ss(C ? u8_float + val8[p + u] : val + p + u);
-			for (int s = 0; s < S; s++)
-				acc[s][u] = _mm256_fmadd_ps(v, _mm256_load_ps(wj + s * LANES), acc[s][u]);
-		}
+	else
+		for (; p + UNROLL <= p1; p += UNROLL)
+			for (int u = 0; u < UNROLL; u++) {
+				const float *wj = w + (size_t)idx[p + u] * width;
+				__m256 v = _mm256_broadcast_ss(val + p + u);
+				for (int s = 0; s < S; s++)
+					acc[s][u] = _mm256_fmadd_ps(v, _mm256_load_ps(wj + s * LANES), acc[s][u]);
+			}
 	for (; p < p1; p++) {
 		const float *wj = w + (size_t)(C ? idx16[p] : idx[p]) * width;
 		__m256 v = _mm256_broadcast_ss(C ? u8_float + val8[p] : val + p);
@@ -226,10 +236,8 @@ AVX2 static inline __attribute__((always_inline)) void strip_scatter(const struc
 	uint64_t p = p0;
 	if (C) /* as strip_sums() */
 		for (; p + 4 <= p1; p += 4) {
-			uint64_t q;
 			uint32_t vb;
-			memcpy(&q, idx16 + p, sizeof(q));
-			memcpy(&vb, val8 + p, sizeof(vb));
+			uint64_t q = compact4(o, p, &vb);
 			__m256 v4 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi32_si128((int)vb)));
 			for (int u = 0; u < 4; u++) {
 				float *gj = gt + (size_t)(q >> (16 * u) & 0xffff) * width;
@@ -437,14 +445,14 @@ AVX2 static size_t add16_avx2(const float *Gt, size_t gs, size_t G, size_t j0, s
 	return j;
 }
 
-/* W's first features made the row groups' transposed copy (16 padded
- * classes a feature, scales folded in, as load_rows()), 8 features at a
- * time, each 8x8 block transposed in registers; returns the first feature
- * left to load_rows() */
-AVX2 static size_t load16_avx2(const float *W, size_t d, size_t k, const float *is, float scale, float *wt)
+/* load_rows() of features [j0, j1) for 16 padded classes (the transposed
+ * copy of W, scales folded in), 8 features at a time, each 8x8 block
+ * transposed in registers; returns the first feature left to load_rows() */
+AVX2 static size_t load16_avx2(const float *W, size_t d, size_t j0, size_t j1, size_t k, const float *is,
+			       float scale, float *wt)
 {
-	size_t j = 0;
-	for (; j + 8 <= d; j += 8) {
+	size_t j = j0;
+	for (; j + 8 <= j1; j += 8) {
 		__m256 sv = is ? _mm256_loadu_ps(is + j) : _mm256_set1_ps(scale);
 		for (size_t h = 0; h < 2; h++) {
 			__m256 r[8], o[8];
@@ -486,10 +494,8 @@ AVX512 static inline __attribute__((always_inline)) void strip_sums16(const stru
 			acc[s][u] = _mm512_setzero_ps();
 	if (C) /* as strip_sums() */
 		for (; p + UNROLL <= p1; p += UNROLL) {
-			uint64_t q;
 			uint32_t vb;
-			memcpy(&q, idx16 + p, sizeof(q));
-			memcpy(&vb, val8 + p, sizeof(vb));
+			uint64_t q = compact4(o, p, &vb);
 			__m512 v4 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_cvtsi32_si128((int)vb)));
 			for (int u = 0; u < UNROLL; u++) {
 				const float *wj = w + (size_t)(q >> (16 * u) & 0xffff) * width;
@@ -498,13 +504,14 @@ AVX512 static inline __attribute__((always_inline)) void strip_sums16(const stru
 					acc[s][u] = _mm512_fmadd_ps(v, _mm512_loadu_ps(wj + s * 2 * LANES), acc[s][u]);
 			}
 		}
-	for (; p + UNROLL <= p1; p += UNROLL)
-		for (int u = 0; u < UNROLL; u++) {
-			const float *wj = w + (size_t)(C ? idx16[p + u] : idx[p + u]) * width;
-			__m512 v = _mm512_set1_ps(C ? u8_float[val8[p + u]] : val[p + u]);
-			for (int s = 0; s < Z; s++)
-				acc[s][u] = _mm512_fmadd_ps(v, _mm512_loadu_ps(wj + s * 2 * LANES), acc[s][u]);
-		}
+	else
+		for (; p + UNROLL <= p1; p += UNROLL)
+			for (int u = 0; u < UNROLL; u++) {
+				const float *wj = w + (size_t)idx[p + u] * width;
+				__m512 v = _mm512_set1_ps(val[p + u]);
+				for (int s = 0; s < Z; s++)
+					acc[s][u] = _mm512_fmadd_ps(v, _mm512_loadu_ps(wj + s * 2 * LANES), acc[s][u]);
+			}
 	for (; p < p1; p++) {
 		const float *wj = w + (size_t)(C ? idx16[p] : idx[p]) * width;
 		__m512 v = _mm512_set1_ps(C ? u8_float[val8[p]] : val[p]);
@@ -527,10 +534,8 @@ AVX512 static inline __attribute__((always_inline)) void strip_scatter16(const s
 	uint64_t p = p0;
 	if (C) /* as strip_sums() */
 		for (; p + 4 <= p1; p += 4) {
-			uint64_t q;
 			uint32_t vb;
-			memcpy(&q, idx16 + p, sizeof(q));
-			memcpy(&vb, val8 + p, sizeof(vb));
+			uint64_t q = compact4(o, p, &vb);
 			__m512 v4 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_cvtsi32_si128((int)vb)));
 			for (int u = 0; u < 4; u++) {
 				float *gj = gt + (size_t)(q >> (16 * u) & 0xffff) * width;
@@ -739,10 +744,11 @@ AVX512 static size_t add16_avx512(const float *Gt, size_t gs, size_t G, size_t j
 }
 
 /* load16_avx2() 16 features at a time */
-AVX512 static size_t load16_avx512(const float *W, size_t d, size_t k, const float *is, float scale, float *wt)
+AVX512 static size_t load16_avx512(const float *W, size_t d, size_t j0, size_t j1, size_t k, const float *is,
+				   float scale, float *wt)
 {
-	size_t j = 0;
-	for (; j + 16 <= d; j += 16) {
+	size_t j = j0;
+	for (; j + 16 <= j1; j += 16) {
 		__m512 sv = is ? _mm512_loadu_ps(is + j) : _mm512_set1_ps(scale), r[16], o[16];
 		for (size_t c = 0; c < 16; c++)
 			r[c] = c < k ? _mm512_mul_ps(_mm512_loadu_ps(W + c * d + j), sv) : _mm512_setzero_ps();
@@ -774,9 +780,10 @@ struct path {
 	 * for features [j0, j1)), or NULL: the first feature it left */
 	size_t (*add16)(const float *Gt, size_t gs, size_t G, size_t j0, size_t j1, size_t k, size_t d,
 			const float *is, float scale, float *grad_sum);
-	/* load_rows() of the first features for 16 padded classes, or NULL:
+	/* load_rows() of features [j0, j1) for 16 padded classes, or NULL:
 	 * the first feature it left */
-	size_t (*load16)(const float *W, size_t d, size_t k, const float *is, float scale, float *wt);
+	size_t (*load16)(const float *W, size_t d, size_t j0, size_t j1, size_t k, const float *is, float scale,
+			 float *wt);
 };
 
 static const struct path plain = {"plain", fwd_plain, bwd_plain, NULL, NULL, NULL};
@@ -975,6 +982,15 @@ static void load_rows(const struct softreg_model *m, float *Wt, size_t j0, size_
 	}
 }
 
+/* load_rows() of [j0, j1), through the path's SIMD transpose where it has one */
+static void load_features(const struct softreg_model *m, const struct path *path, float *Wt, size_t j0, size_t j1)
+{
+	size_t j = j0;
+	if (path->load16 && sr_sparse_blocks(m->k) == 2) /* 16 padded classes */
+		j = path->load16(m->W, m->d, j0, j1, m->k, fscales(m), m->scale, Wt);
+	load_rows(m, Wt, j, j1);
+}
+
 static void load_bias(const struct softreg_model *m, struct softreg_workspace *ws)
 {
 	size_t k = m->k, kp = sr_sparse_blocks(k) * LANES;
@@ -1027,8 +1043,7 @@ static void compute_groups(const struct softreg_model *m, const struct softreg_b
 	size_t k = m->k, d = m->d, nb = sr_sparse_blocks(k), kp = nb * LANES, nc = nchunks(b->m);
 	size_t gs = sr_sparse_group_stride(k, d);
 	float *wt = ws->Wt + t * d * kp; /* the thread's own copy: no barrier to wait at */
-	size_t j = path->load16 && kp == 2 * LANES ? path->load16(m->W, d, k, fscales(m), m->scale, wt) : 0;
-	load_rows(m, wt, j, d);
+	load_features(m, path, wt, 0, d);
 	size_t h0 = g0 + sr_part(t, g1 - g0, nt), h1 = g0 + sr_part(t + 1, g1 - g0, nt);
 	for (size_t g = h0; grad && g < h1; g++)
 		memset(ws->Gt + g * gs, 0, gs * sizeof(float));
@@ -1188,7 +1203,7 @@ static void sparse_logits(const struct softreg_model *m, const struct softreg_ba
 #pragma omp parallel num_threads(team(ws, nchunks(b->m)))
 	{
 		size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
-		load_rows(m, ws->Wt, sr_part(t, d, nt), sr_part(t + 1, d, nt));
+		load_features(m, path, ws->Wt, sr_part(t, d, nt), sr_part(t + 1, d, nt));
 		if (nt > 1) {
 #pragma omp barrier
 		}
