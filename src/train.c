@@ -148,14 +148,29 @@ static bool agree_stop(const struct softreg_dist *dist, bool mine, bool check)
 
 /* update [W, b] with the mean gradient g * inv (g is the batch's sum):
  * v = mu v - lr (g inv + l2 W), W += v */
+/* features updated between two rounds of prefetches: 2 KB of each array */
+#define SGD_SPAN 512
+
+/* v = mu v - lr (g inv + l2 W), W += v. With more than one thread, another
+ * core wrote half of g (the kernels split the gradient's features) and read
+ * all of W (to make its copy) since the last step: such lines, one store or
+ * load waiting for the next, made the step 8 us a batch instead of 1.3 (MNIST,
+ * 2 threads); asked for a span at a time ahead (W to be written), 4 us. */
 static void sgd_update(struct softreg_model *m, float *v, const float *g, float inv, float lr, float mu, float l2)
 {
 	size_t kd = m->k * m->d;
 	float *W = m->W;
+	sr_prefetch_block(W, (kd < SGD_SPAN ? kd : SGD_SPAN) * sizeof(float), true);
+	sr_prefetch_block(g, (kd < SGD_SPAN ? kd : SGD_SPAN) * sizeof(float), false);
+	for (size_t j0 = 0; j0 < kd; j0 += SGD_SPAN) {
+		size_t j1 = kd - j0 < SGD_SPAN ? kd : j0 + SGD_SPAN, next = kd - j1 < SGD_SPAN ? kd - j1 : SGD_SPAN;
+		sr_prefetch_block(W + j1, next * sizeof(float), true);
+		sr_prefetch_block(g + j1, next * sizeof(float), false);
 #pragma omp simd
-	for (size_t j = 0; j < kd; j++) {
-		v[j] = mu * v[j] - lr * (g[j] * inv + l2 * W[j]);
-		W[j] += v[j];
+		for (size_t j = j0; j < j1; j++) {
+			v[j] = mu * v[j] - lr * (g[j] * inv + l2 * W[j]);
+			W[j] += v[j];
+		}
 	}
 	for (size_t j = 0; j < m->k; j++) {
 		v[kd + j] = mu * v[kd + j] - lr * (g[kd + j] * inv);
