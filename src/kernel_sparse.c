@@ -120,14 +120,17 @@ __attribute__((constructor)) static void fill_u8_float(void)
 		u8_float[i] = (float)i;
 }
 
-/* nonzeros [p, p + 4) of the compact CSR: their 4 indices in one word
- * (index u in bits 16u to 16u + 15) and their 4 value bytes in *values:
- * two loads where 4 nonzeros took 8 (the SIMD loops' compact reads) */
-static inline uint64_t compact4(const struct op *o, uint64_t p, uint32_t *values)
+/* nonzeros [p, p + 4) of the compact CSR (idx16, val8): their 4 indices in
+ * one word (index u in bits 16u to 16u + 15) and their 4 value bytes in
+ * *values: two loads where 4 nonzeros took 8 (the SIMD loops' compact
+ * reads). The arrays come as the caller's local copies: read through the
+ * op, they were loaded again after every store of the scatter (which might,
+ * for all the compiler knows, have changed the op). */
+static inline uint64_t compact4(const uint16_t *idx16, const uint8_t *val8, uint64_t p, uint32_t *values)
 {
 	uint64_t q;
-	memcpy(&q, o->indices16 + p, sizeof(q));
-	memcpy(values, o->values8 + p, sizeof(*values));
+	memcpy(&q, idx16 + p, sizeof(q));
+	memcpy(values, val8 + p, sizeof(*values));
 	return q;
 }
 
@@ -197,7 +200,7 @@ AVX2 static inline __attribute__((always_inline)) void strip_sums(const struct o
 	if (C) /* compact: 4 indices in one load, 4 values made floats at once */
 		for (; p + UNROLL <= p1; p += UNROLL) {
 			uint32_t vb;
-			uint64_t q = compact4(o, p, &vb);
+			uint64_t q = compact4(idx16, val8, p, &vb);
 			__m256 v4 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi32_si128((int)vb)));
 			for (int u = 0; u < UNROLL; u++) {
 				const float *wj = w + (size_t)(q >> (16 * u) & 0xffff) * width;
@@ -237,7 +240,7 @@ AVX2 static inline __attribute__((always_inline)) void strip_scatter(const struc
 	if (C) /* as strip_sums() */
 		for (; p + 4 <= p1; p += 4) {
 			uint32_t vb;
-			uint64_t q = compact4(o, p, &vb);
+			uint64_t q = compact4(idx16, val8, p, &vb);
 			__m256 v4 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi32_si128((int)vb)));
 			for (int u = 0; u < 4; u++) {
 				float *gj = gt + (size_t)(q >> (16 * u) & 0xffff) * width;
@@ -495,7 +498,7 @@ AVX512 static inline __attribute__((always_inline)) void strip_sums16(const stru
 	if (C) /* as strip_sums() */
 		for (; p + UNROLL <= p1; p += UNROLL) {
 			uint32_t vb;
-			uint64_t q = compact4(o, p, &vb);
+			uint64_t q = compact4(idx16, val8, p, &vb);
 			__m512 v4 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_cvtsi32_si128((int)vb)));
 			for (int u = 0; u < UNROLL; u++) {
 				const float *wj = w + (size_t)(q >> (16 * u) & 0xffff) * width;
@@ -535,7 +538,7 @@ AVX512 static inline __attribute__((always_inline)) void strip_scatter16(const s
 	if (C) /* as strip_sums() */
 		for (; p + 4 <= p1; p += 4) {
 			uint32_t vb;
-			uint64_t q = compact4(o, p, &vb);
+			uint64_t q = compact4(idx16, val8, p, &vb);
 			__m512 v4 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_cvtsi32_si128((int)vb)));
 			for (int u = 0; u < 4; u++) {
 				float *gj = gt + (size_t)(q >> (16 * u) & 0xffff) * width;
