@@ -1046,11 +1046,16 @@ static void compute_groups(const struct softreg_model *m, const struct softreg_b
 	size_t k = m->k, d = m->d, nb = sr_sparse_blocks(k), kp = nb * LANES, nc = nchunks(b->m);
 	size_t gs = sr_sparse_group_stride(k, d);
 	float *wt = ws->Wt + t * d * kp; /* the thread's own copy: no barrier to wait at */
-	load_features(m, path, wt, 0, d);
 	size_t h0 = g0 + sr_part(t, g1 - g0, nt), h1 = g0 + sr_part(t + 1, g1 - g0, nt);
+	struct op o = op_of(m, b, ws);
+	/* its first rows asked for now: the copy and the clearing hide their
+	 * misses, which prefetch_row() hides for the rows after them (2 us
+	 * of a batch's 37 at 2 threads, 1.5 of 69 at one: MNIST b256) */
+	for (size_t i = sr_part(h0, nc, G) * CHUNK, i1 = i + AHEAD; h0 < h1 && i < i1; i++)
+		prefetch_row(&o, i);
+	load_features(m, path, wt, 0, d);
 	for (size_t g = h0; grad && g < h1; g++)
 		memset(ws->Gt + g * gs, 0, gs * sizeof(float));
-	struct op o = op_of(m, b, ws);
 	o.Wt = wt;
 	for (size_t g = h0; g < h1; g++) {
 		o.Gt = ws->Gt + g * gs;
