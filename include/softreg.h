@@ -508,12 +508,13 @@ SOFTREG_API const struct softreg_kernel *softreg_kernel_auto(enum softreg_source
  * the nonzeros save), from softreg-bench's epochs of both kernels (README,
  * "Choosing the kernel"): where OpenBLAS runs AVX2 kernels (Haswell, Zen, or
  * OPENBLAS_CORETYPE=Haswell), and where it runs its AVX-512 kernels
- * (SkylakeX, Cooperlake, SapphireRapids), twice as fast, which only large
- * batches of sparser data beat. */
+ * (SkylakeX, Cooperlake, SapphireRapids), twice as fast, which only sparser
+ * data beats, and on two threads only from batches of about 128 rows (the
+ * rule keeps a margin). */
 #define SOFTREG_SPARSE_DENSITY 0.35
 #define SOFTREG_SPARSE_MIN_BATCH 96
 #define SOFTREG_SPARSE_DENSITY_AVX512 0.20
-#define SOFTREG_SPARSE_MIN_BATCH_AVX512 1024
+#define SOFTREG_SPARSE_MIN_BATCH_AVX512 256
 
 /* softreg_sparse_rule() - the pair of the two above that applies to the BLAS
  * this process runs (either pointer may be NULL). */
