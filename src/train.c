@@ -146,36 +146,38 @@ static bool agree_stop(const struct softreg_dist *dist, bool mine, bool check)
 	return check ? sr_dist_any(dist, mine) : false;
 }
 
-/* update [W, b] with the mean gradient g * inv (g is the batch's sum):
- * v = mu v - lr (g inv + l2 W), W += v */
 /* features updated between two rounds of prefetches: 2 KB of each array */
 #define SGD_SPAN 512
 
-/* v = mu v - lr (g inv + l2 W), W += v. With more than one thread, another
- * core wrote half of g (the kernels split the gradient's features) and read
- * all of W (to make its copy) since the last step: such lines, one store or
- * load waiting for the next, made the step 8 us a batch instead of 1.3 (MNIST,
- * 2 threads); asked for a span at a time ahead (W to be written), 4 us. */
-static void sgd_update(struct softreg_model *m, float *v, const float *g, float inv, float lr, float mu, float l2)
+/* Update [W, b] with the mean gradient g * inv (g is the batch's sum):
+ * v = mu v - lr (g inv + l2 W), W += v; whether W and b stay finite (checked
+ * in the same pass). With more than one thread, another core wrote half of g
+ * (the kernels split the gradient's features) and read all of W (to make its
+ * copy) since the last step: such lines, one store or load waiting for the
+ * next, made the step 8 us a batch instead of 1.3 (MNIST, 2 threads); asked
+ * for a span at a time ahead (W to be written), 4 us. */
+static bool sgd_update(struct softreg_model *m, float *v, const float *g, float inv, float lr, float mu, float l2)
 {
 	size_t kd = m->k * m->d;
-	float *W = m->W;
+	float *W = m->W, nan = 0; /* NaN once W holds a NaN or an infinity */
 	sr_prefetch_block(W, (kd < SGD_SPAN ? kd : SGD_SPAN) * sizeof(float), true);
 	sr_prefetch_block(g, (kd < SGD_SPAN ? kd : SGD_SPAN) * sizeof(float), false);
 	for (size_t j0 = 0; j0 < kd; j0 += SGD_SPAN) {
 		size_t j1 = kd - j0 < SGD_SPAN ? kd : j0 + SGD_SPAN, next = kd - j1 < SGD_SPAN ? kd - j1 : SGD_SPAN;
 		sr_prefetch_block(W + j1, next * sizeof(float), true);
 		sr_prefetch_block(g + j1, next * sizeof(float), false);
-#pragma omp simd
+#pragma omp simd reduction(+ : nan)
 		for (size_t j = j0; j < j1; j++) {
 			v[j] = mu * v[j] - lr * (g[j] * inv + l2 * W[j]);
 			W[j] += v[j];
+			nan += W[j] * 0.0f;
 		}
 	}
 	for (size_t j = 0; j < m->k; j++) {
 		v[kd + j] = mu * v[kd + j] - lr * (g[kd + j] * inv);
 		m->b[j] += v[kd + j];
 	}
+	return nan == 0.0f && finite_all(m->b, m->k);
 }
 
 /*
@@ -299,10 +301,10 @@ static enum softreg_result sgd_epochs(struct sgd_ctx *c, struct softreg_train_st
 			double lsum = c->shard ? shard_sums(c, &b) : sr_batch_sums(m, &b, c->ws, c->grad);
 			float loss = (float)(lsum / (double)mall);
 			bool ok = isfinite(loss) && loss < SR_LOSS_DIVERGED;
-			if (ok)
-				sgd_update(m, st->velocity, c->grad, inv, (float)lr, (float)p->momentum, (float)p->l2);
+			bool finite = ok && sgd_update(m, st->velocity, c->grad, inv, (float)lr, (float)p->momentum,
+						       (float)p->l2);
 			probe_record(pr, threads, sr_now() - tb);
-			if (!ok || !finite_all(m->W, k * d) || !finite_all(m->b, k)) {
+			if (!finite) {
 				rep->diverged_epoch = e;
 				rep->diverged_batch = bi + 1;
 				rep->diverged_loss = loss;
