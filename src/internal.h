@@ -135,20 +135,6 @@ size_t sr_sparse_group_stride(size_t k, size_t d);
 size_t sr_blas_x_stride(size_t k, size_t d);
 size_t sr_blas_partial_stride(size_t k, size_t d);
 /* the first of n units that part p of 'parts' equal parts starts at */
-/* every cache line of [p, p + bytes) asked for at once, to read or (rw) to
- * write: lines another core has touched then arrive many at a time, not
- * one miss after another */
-static inline void sr_prefetch_block(const void *p, size_t bytes, bool rw)
-{
-	const char *c = p;
-	for (size_t o = 0; o < bytes; o += 64) {
-		if (rw)
-			__builtin_prefetch(c + o, 1);
-		else
-			__builtin_prefetch(c + o, 0);
-	}
-}
-
 static inline size_t sr_part(size_t p, size_t n, size_t parts)
 {
 	return (size_t)((unsigned __int128)p * n / parts);

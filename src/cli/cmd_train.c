@@ -79,7 +79,7 @@ static const struct opt table[] = {
 	 "auto (default: sparse for libsvm data, and for dense data sparse enough at\n"
 	 "                         batches large enough, made CSR at load; else blas: at most\n"
 	 "                         35% nonzeros and 96 rows where OpenBLAS runs AVX2 kernels,\n"
-	 "                         20% and 1024 where it runs AVX-512 ones; softreg info says\n"
+	 "                         20% and 256 where it runs AVX-512 ones; softreg info says\n"
 	 "                         which), blas, sparse, or\n"
 	 "                         naive (the per-sample reference; every source)"},
 	{OPT_INT, "--threads", NULL, "T", O(threads), 1, 1024, false, NULL,
