@@ -326,7 +326,7 @@ static enum softreg_result sgd_epochs(struct sgd_ctx *c, struct softreg_train_st
 				rep->diverged_loss = loss;
 				return sr_fail(err, SOFTREG_ERR_DIVERGED,
 					       "training diverged at epoch %u, batch %zu (loss = %g); try a smaller --lr", e,
-					       bi + 1, (double)loss);
+					       bi + 1, isnan(loss) ? (double)NAN : (double)loss); /* not "-nan" */
 			}
 			loss_sum += loss;
 			st->iterations++;

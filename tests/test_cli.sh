@@ -110,6 +110,18 @@ set -e
 check "divergence: exit 1" test $rc = 1
 check "divergence: the message" grep -q '^softreg: training diverged at epoch 1, batch [0-9]* (loss = .*); try a smaller --lr$' "$tmp/div.err"
 check "divergence: no model written" test ! -e "$tmp/bad.srm"
+# features of 1e30 overflow the logits at the second batch: the loss is NaN,
+# reported as "nan" (printf's "-nan" for a NaN with its sign bit set was the
+# old message)
+awk 'BEGIN { srand(1); for (i = 0; i < 600; i++) { printf "%d", i % 3
+    for (j = 1; j <= 20; j++) if (rand() < 0.2) printf " %d:1e30", j; printf "\n" } }' >"$tmp/huge.svm"
+set +e
+"$SOFTREG" train --train "$tmp/huge.svm" --epochs 2 --batch 64 --out "$tmp/huge.srm" 2>"$tmp/nan.err"
+rc=$?
+set -e
+check "divergence to NaN: exit 1" test $rc = 1
+check "divergence to NaN: the message" grep -q '^softreg: training diverged at epoch 1, batch [0-9]* (loss = nan); try a smaller --lr$' "$tmp/nan.err"
+check "divergence to NaN: no model written" test ! -e "$tmp/huge.srm"
 
 # the seed preset runs the tutorial's 20 epochs of batch 10000
 "$SOFTREG" train --data "$DATA" --preset seed --json --quiet >"$tmp/seed.json"
