@@ -134,6 +134,21 @@ size_t sr_sparse_group_stride(size_t k, size_t d);
  * (0 when they overflow) */
 size_t sr_blas_x_stride(size_t k, size_t d);
 size_t sr_blas_partial_stride(size_t k, size_t d);
+/* Ask for every cache line of [p, p + bytes), for reading or (rw) for
+ * writing, from the line p is in (a span need not start on a line). Always
+ * inline: GCC deleted calls of a helper whose only effect was prefetches. */
+static inline __attribute__((always_inline)) void sr_prefetch_span(const void *p, size_t bytes, bool rw)
+{
+	if (bytes == 0)
+		return;
+	for (uintptr_t a = (uintptr_t)p & ~(uintptr_t)63, end = (uintptr_t)p + bytes; a < end; a += 64) {
+		if (rw)
+			__builtin_prefetch((const void *)a, 1);
+		else
+			__builtin_prefetch((const void *)a, 0);
+	}
+}
+
 /* the first of n units that part p of 'parts' equal parts starts at */
 static inline size_t sr_part(size_t p, size_t n, size_t parts)
 {

@@ -138,12 +138,8 @@ static size_t elem_size(enum softreg_source_kind kind)
 static inline __attribute__((always_inline)) void prefetch_rows(const struct softreg_batch *b, size_t i0, size_t i1, size_t d)
 {
 	size_t bytes = d * elem_size(b->src->kind);
-	for (size_t i = i0; i < i1; i++) {
-		const char *p = (const char *)b->src->data + sr_row(b, i) * bytes;
-		for (size_t off = 0; off < bytes; off += CACHE_LINE)
-			__builtin_prefetch(p + off, 0, 3);
-		__builtin_prefetch(p + bytes - 1, 0, 3); /* a row need not start on a line */
-	}
+	for (size_t i = i0; i < i1; i++)
+		sr_prefetch_span((const char *)b->src->data + sr_row(b, i) * bytes, bytes, false);
 }
 
 /* The same floats as sr_gather_rows() (the naive kernel's gather), with each

@@ -146,24 +146,10 @@ static bool agree_stop(const struct softreg_dist *dist, bool mine, bool check)
 	return check ? sr_dist_any(dist, mine) : false;
 }
 
-/* entries of W updated between two rounds of prefetches: 2 KB of each array */
+/* entries of W updated between two rounds of prefetches: 2 KB of each
+ * array, every line of it asked for at once, so that lines another core has
+ * touched arrive many at a time, not one miss after another */
 #define SGD_SPAN 512
-
-/* every cache line of [p, p + bytes) asked for at once, to read or (rw) to
- * write: lines another core has touched then arrive many at a time, not one
- * miss after another */
-static void prefetch_lines(const void *p, size_t bytes, bool rw)
-{
-	if (bytes == 0)
-		return;
-	uintptr_t a = (uintptr_t)p & ~(uintptr_t)63, end = (uintptr_t)p + bytes;
-	for (; a < end; a += 64) {
-		if (rw)
-			__builtin_prefetch((const void *)a, 1);
-		else
-			__builtin_prefetch((const void *)a, 0);
-	}
-}
 
 /* Update [W, b] with the mean gradient g * inv (g is the batch's sum):
  * v = mu v - lr (g inv + l2 W), W += v; whether W and b stay finite (W
@@ -176,12 +162,12 @@ static bool sgd_update(struct softreg_model *m, float *v, const float *g, float 
 {
 	size_t kd = m->k * m->d;
 	float *W = m->W, poison = 0; /* NaN once W holds a NaN or an infinity */
-	prefetch_lines(W, (kd < SGD_SPAN ? kd : SGD_SPAN) * sizeof(float), true);
-	prefetch_lines(g, (kd < SGD_SPAN ? kd : SGD_SPAN) * sizeof(float), false);
+	sr_prefetch_span(W, (kd < SGD_SPAN ? kd : SGD_SPAN) * sizeof(float), true);
+	sr_prefetch_span(g, (kd < SGD_SPAN ? kd : SGD_SPAN) * sizeof(float), false);
 	for (size_t j0 = 0; j0 < kd; j0 += SGD_SPAN) {
 		size_t j1 = kd - j0 < SGD_SPAN ? kd : j0 + SGD_SPAN, next = kd - j1 < SGD_SPAN ? kd - j1 : SGD_SPAN;
-		prefetch_lines(W + j1, next * sizeof(float), true);
-		prefetch_lines(g + j1, next * sizeof(float), false);
+		sr_prefetch_span(W + j1, next * sizeof(float), true);
+		sr_prefetch_span(g + j1, next * sizeof(float), false);
 #pragma omp simd reduction(+ : poison)
 		for (size_t j = j0; j < j1; j++) {
 			v[j] = mu * v[j] - lr * (g[j] * inv + l2 * W[j]);
