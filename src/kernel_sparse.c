@@ -19,9 +19,10 @@
  *
  * Threads. k <= 16 (one or two blocks): the batch's chunks are cut into row
  * groups by the batch size alone (a group per 50 rows, at most 4); a row
- * goes through logits, softmax and scatter in one pass (on the AVX2 path its
- * 8 or 16 logits stay in registers from the first FMA to the last scatter),
- * into its group's partial gradient; the partials are added in group order, each thread
+ * goes through logits, softmax and scatter in one pass (on the SIMD paths its
+ * 8 or 16 logits stay in registers from the first FMA to the last scatter,
+ * and the next row's logits are summed before its scatter), into its
+ * group's partial gradient; the partials are added in group order, each thread
  * adding its features. More classes: the threads split the blocks; each
  * computes its classes' logits for every row, then (after a barrier and the
  * softmax of rows split by chunks) its classes' gradient over the rows in
