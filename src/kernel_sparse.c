@@ -18,12 +18,12 @@
  * each by a permute (fewer loads per nonzero: one table load each before).
  *
  * Threads. k <= 16 (one or two blocks): the batch's chunks are cut into row
- * groups by the batch size alone (a group per 50 rows, at most 4); a row
- * goes through logits, softmax and scatter in one pass (on the SIMD paths its
- * 8 or 16 logits stay in registers from the first FMA to the last scatter,
- * and the next row's logits are summed before its scatter), into its
- * group's partial gradient; the partials are added in group order, each thread
- * adding its features. More classes: the threads split the blocks; each
+ * groups by the batch size alone (a group per 50 rows, at most 4, and beyond
+ * 2 at most one per 128 rows); a row goes through logits, softmax and
+ * scatter in one pass (on the SIMD paths its 8 or 16 logits stay in
+ * registers from the first FMA to the last scatter, and the next row's
+ * logits are summed before its scatter), into its group's partial gradient;
+ * the partials are added in group order, each thread adding its features. More classes: the threads split the blocks; each
  * computes its classes' logits for every row, then (after a barrier and the
  * softmax of rows split by chunks) its classes' gradient over the rows in
  * batch order, with no partials. Either way every sum has one order
@@ -1045,14 +1045,23 @@ static void load_bias(const struct softreg_model *m, struct softreg_workspace *w
  * Row groups, for k <= 16 (ROWGROUP_BLOCKS blocks): with so few classes a
  * thread's share of the classes is one block of 8, and both threads would
  * stream every row for it. Instead the chunks of the batch are cut into
- * groups, by the batch size alone (a group per GROUP_ROWS rows, at most
- * MAX_GROUPS); each group's rows go through in one pass (logits, softmax,
- * scatter) into its own partial gradient, and the partials are added in
- * group order, each thread adding those of its features. Any thread count
- * gives the same bits; one thread does the groups one after another.
+ * groups, by the batch size alone; each group's rows go through in one pass
+ * (logits, softmax, scatter) into its own partial gradient, and the
+ * partials are added in group order, each thread adding those of its
+ * features. Any thread count gives the same bits; one thread does the
+ * groups one after another.
+ *
+ * How many: a group per GROUP_ROWS rows, at most MAX_GROUPS, and beyond
+ * two at most one per GROUP_ROWS_MORE rows. Each group costs a partial to
+ * clear and to add (2 d kp floats, half of them from the other core's
+ * cache), so two threads want two groups, each as large as it can be
+ * (MNIST b256: 4 groups of 64 rows took 6-7% longer epochs than 2 of 128,
+ * at one thread and at two; README), while more cores want more groups to
+ * share: batches of 512 rows and more still make 4.
  */
 #define ROWGROUP_BLOCKS 2
 #define GROUP_ROWS 50
+#define GROUP_ROWS_MORE 128
 #define MAX_GROUPS 4
 
 size_t sr_sparse_groups_max(size_t k)
@@ -1072,8 +1081,9 @@ static size_t ngroups(size_t m, size_t nc, size_t nb)
 {
 	if (nb > ROWGROUP_BLOCKS)
 		return 1;
-	size_t g = m / GROUP_ROWS;
-	g = g < 1 ? 1 : g > MAX_GROUPS ? MAX_GROUPS : g;
+	size_t g = m / GROUP_ROWS, most = m / GROUP_ROWS_MORE;
+	most = most < 2 ? 2 : most > MAX_GROUPS ? MAX_GROUPS : most;
+	g = g < 1 ? 1 : g > most ? most : g;
 	return g < nc ? g : nc;
 }
 
