@@ -23,10 +23,11 @@
  * scatter in one pass (on the SIMD paths its 8 or 16 logits stay in
  * registers from the first FMA to the last scatter, and the next row's
  * logits are summed before its scatter), into its group's partial gradient;
- * the partials are added in group order, each thread adding its features. More classes: the threads split the blocks; each
- * computes its classes' logits for every row, then (after a barrier and the
- * softmax of rows split by chunks) its classes' gradient over the rows in
- * batch order, with no partials. Either way every sum has one order
+ * the partials are added in group order, each thread adding its features.
+ * More classes: the threads split the blocks; each computes its classes'
+ * logits for every row, then (after a barrier and the softmax of rows split
+ * by chunks) its classes' gradient over the rows in batch order, with no
+ * partials. Either way every sum has one order
  * whatever the thread count: the same bits at any thread count. Under MPI
  * the row groups are shared among the processes (sr_sparse_loss_grad_shared).
  *
