@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT
  * test_train.c: SGD learns a separable set, detects divergence, validates its
- * parameters, follows its schedules, and stops on request. */
+ * parameters, follows its schedules, and stops on request; the sparse
+ * kernel's fused step is the step written out. */
 #include "testutil.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static double train_accuracy(const struct softreg_model *m, const struct softreg_dataset *ds)
@@ -56,6 +58,87 @@ static void divergence(double lr)
 	      err);
 	CHECK(rep.diverged_epoch == 1 && rep.diverged_batch >= 1, "where: epoch %u batch %zu", rep.diverged_epoch,
 	      rep.diverged_batch);
+	softreg_model_free(m);
+	softreg_dataset_free(&ds);
+}
+
+/* SGD on the sparse kernel, whose step is fused into its gradient's last
+ * pass, against the same SGD written here: the kernel's loss_grad, then
+ * v = mu v - lr (g / m + l2 W), W += v (b without l2), batch by batch in file
+ * order. The same bits, at one thread and at two, with 3 classes (one block)
+ * and 10 (two); batches of 256, 256 and 88 rows (two row groups, then one). */
+static void fused_step(size_t k, float l2, int threads)
+{
+	struct softreg_dataset ds;
+	char err[SOFTREG_ERRLEN] = "";
+	t_random_dataset(&ds, 600, 28, 28, k, 40 + k, false);
+	CHECK(softreg_dataset_sparsify(&ds, err) == SOFTREG_OK, "sparsify: %s", err);
+	size_t d = 784, kd = k * d;
+	struct softreg_model *m = softreg_model_alloc(k, 28, 28), *ref = softreg_model_alloc(k, 28, 28);
+	struct softreg_params p;
+	softreg_params_default(&p);
+	p.kernel = &softreg_kernel_sparse;
+	p.batch = 256;
+	p.epochs = 2;
+	p.lr = 0.05;
+	p.momentum = 0.9;
+	p.l2 = l2;
+	p.schedule = SOFTREG_SCHEDULE_CONST;
+	p.shuffle = 0;
+	softreg_set_threads(threads);
+	CHECK(softreg_train(m, &ds, NULL, &p, NULL, NULL, err) == SOFTREG_OK, "k %zu: %s", k, err);
+
+	struct softreg_workspace *ws = softreg_workspace_alloc(&softreg_kernel_sparse, 256, k, d);
+	float *g = malloc((kd + k) * sizeof(float)), *v = calloc(kd + k, sizeof(float));
+	float lr = (float)p.lr, mu = (float)p.momentum;
+	for (int e = 0; e < 2; e++)
+		for (size_t i0 = 0; i0 < ds.n; i0 += 256) {
+			struct softreg_batch b = {.src = &ds.x, .y = ds.y, .first = i0,
+						  .m = ds.n - i0 < 256 ? ds.n - i0 : 256};
+			float inv = 1.0f / (float)b.m;
+			softreg_kernel_sparse.loss_grad(ref, &b, g, ws);
+			for (size_t j = 0; j < kd; j++) {
+				v[j] = mu * v[j] - lr * (g[j] * inv + l2 * ref->W[j]);
+				ref->W[j] += v[j];
+			}
+			for (size_t c = 0; c < k; c++) {
+				v[kd + c] = mu * v[kd + c] - lr * (g[kd + c] * inv);
+				ref->b[c] += v[kd + c];
+			}
+		}
+	size_t diff = 0;
+	for (size_t j = 0; j < kd; j++)
+		diff += memcmp(&m->W[j], &ref->W[j], sizeof(float)) != 0;
+	CHECK(diff == 0 && memcmp(m->b, ref->b, k * sizeof(float)) == 0 && ref->W[0] != 0.0f,
+	      "k %zu, l2 %g, %d threads: %zu of %zu weights differ from the step written here (first %.9g vs %.9g)",
+	      k, (double)l2, threads, diff, kd, (double)m->W[0], (double)ref->W[0]);
+	softreg_set_threads(0);
+	free(g);
+	free(v);
+	softreg_workspace_free(ws);
+	softreg_model_free(m);
+	softreg_model_free(ref);
+	softreg_dataset_free(&ds);
+}
+
+/* the fused step refuses a diverging batch too: a NaN model never comes out */
+static void sparse_divergence(double lr)
+{
+	struct softreg_dataset ds;
+	char err[SOFTREG_ERRLEN] = "";
+	t_random_dataset(&ds, 300, 8, 8, 3, 5, false);
+	CHECK(softreg_dataset_sparsify(&ds, err) == SOFTREG_OK, "sparsify: %s", err);
+	struct softreg_model *m = softreg_model_alloc(3, 8, 8);
+	m->scale = 1.0f;
+	struct softreg_params p;
+	softreg_params_default(&p);
+	p.kernel = &softreg_kernel_sparse;
+	p.lr = lr;
+	p.epochs = 5;
+	struct softreg_report rep;
+	enum softreg_result r = softreg_train(m, &ds, NULL, &p, NULL, &rep, err);
+	CHECK(r == SOFTREG_ERR_DIVERGED && strstr(err, "training diverged at epoch 1, batch"),
+	      "sparse, lr %g: %s (%s)", lr, softreg_result_name(r), err);
 	softreg_model_free(m);
 	softreg_dataset_free(&ds);
 }
@@ -186,6 +269,12 @@ int main(void)
 	separable(&softreg_kernel_naive);
 	divergence(1e30);
 	divergence(100);
+	sparse_divergence(1e30);
+	sparse_divergence(100);
+	for (int threads = 1; threads <= 2; threads++) {
+		fused_step(3, 0.0f, threads);
+		fused_step(10, 1e-3f, threads);
+	}
 	params();
 	schedules();
 	stop_flag();
