@@ -483,8 +483,8 @@ SOFTREG_API extern const struct softreg_kernel softreg_kernel_blas;  /* dense so
 SOFTREG_API extern const struct softreg_kernel softreg_kernel_sparse; /* CSR: W transposed, by class */
 
 /* softreg_sparse_path() - the loops the sparse kernel runs on this CPU:
- * "avx2" (AVX2 and FMA) or "plain"; $SOFTREG_DISABLE_CPU_FEATURES=avx2 forces
- * "plain". */
+ * "avx512" (AVX-512F), "avx2" (AVX2 and FMA) or "plain";
+ * $SOFTREG_DISABLE_CPU_FEATURES=avx512 forces "avx2" at most, =avx2 "plain". */
 SOFTREG_API const char *softreg_sparse_path(void);
 
 /* The kernel table, NULL-terminated: the one list the library, the CLI, the
