@@ -5,7 +5,6 @@
 
 #include "softreg.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 
@@ -182,53 +181,6 @@ double sr_batch_sums(const struct softreg_model *m, const struct softreg_batch *
  * and the objective call this. */
 double sr_sum_range(const struct softreg_model *m, const struct softreg_dataset *ds, size_t first, size_t count,
 		    struct softreg_workspace *ws, float *gchunk, int64_t *xacc, double *grad);
-
-/* ---- SGD's step (train.c; the sparse kernel fuses it into its sum) ---- */
-
-/* A mean batch loss this large means logits off by thousands in the wrong
- * direction: the rate is far too big, and with a stable softmax the loss can
- * grow for a long time before anything overflows, so stop here rather than
- * wait for a NaN. (The uniform guess the training starts from scores log k.) */
-#define SR_LOSS_DIVERGED 1e4
-
-/* whether a batch's loss sum over 'rows' rows lets its step be taken */
-static inline bool sr_loss_ok(double lsum, size_t rows)
-{
-	float loss = (float)(lsum / (double)rows);
-	return isfinite(loss) && loss < SR_LOSS_DIVERGED;
-}
-
-/* One step of SGD with momentum on the mean gradient g * inv of a batch of
- * 'rows' rows: v = mu v - lr (g inv + l2 w), w += v for W; without l2 for b.
- * Every step, fused or not, computes each entry with sr_step_w(), so both
- * give the same bits. */
-struct sr_step {
-	float *v; /* the velocity (k*d + k) */
-	float inv, lr, mu, l2;
-	size_t rows;
-};
-
-static inline float sr_step_w(float w, float *v, float g, const struct sr_step *u)
-{
-	*v = u->mu * *v - u->lr * (g * u->inv + u->l2 * w);
-	return w + *v;
-}
-
-static inline float sr_step_b(float b, float *v, float g, const struct sr_step *u)
-{
-	*v = u->mu * *v - u->lr * (g * u->inv);
-	return b + *v;
-}
-
-/* Whether sr_sparse_step() takes the step of k classes in one call */
-bool sr_sparse_fuses_step(size_t k);
-/* The batch's loss sum, as the sparse kernel's loss_grad returns it, and,
- * when sr_loss_ok() of it, the step taken on m->W and m->b in the same
- * parallel region as the gradient's last sums (each thread stepping the
- * features it adds): no gradient written, no serial pass. *finite: the step
- * was taken and left W and b finite. */
-double sr_sparse_step(struct softreg_model *m, const struct softreg_batch *b, struct softreg_workspace *ws,
-		      const struct sr_step *u, bool *finite);
 
 /* ---- readers: each fills a struct softreg_dataset that owns its memory ---- */
 

@@ -454,25 +454,11 @@ AVX2 static inline void transpose8(const __m256 *r, __m256 *out)
 	}
 }
 
-/* sr_step_w() of 8 entries: w (8 floats) and v from g; returns poison plus w * 0 */
-AVX2 static inline __m256 step8_avx2(float *w, float *v, __m256 g, const struct sr_step *u, __m256 poison)
-{
-	__m256 wv = _mm256_loadu_ps(w), vv = _mm256_loadu_ps(v);
-	__m256 t = _mm256_add_ps(_mm256_mul_ps(g, _mm256_set1_ps(u->inv)), _mm256_mul_ps(_mm256_set1_ps(u->l2), wv));
-	vv = _mm256_sub_ps(_mm256_mul_ps(_mm256_set1_ps(u->mu), vv), _mm256_mul_ps(_mm256_set1_ps(u->lr), t));
-	wv = _mm256_add_ps(wv, vv);
-	_mm256_storeu_ps(v, vv);
-	_mm256_storeu_ps(w, wv);
-	return _mm256_add_ps(poison, _mm256_mul_ps(wv, _mm256_setzero_ps()));
-}
-
 /* add16_avx512() with 8 features a tile, each class block transposed apart */
 AVX2 static size_t add16_avx2(const float *Gt, size_t gs, size_t G, size_t j0, size_t j1, size_t k, size_t d,
-			      const float *is, float scale, float *grad_sum, const struct sr_step *u, float *W,
-			      float *poison)
+			      const float *is, float scale, float *grad_sum)
 {
 	size_t j = j0;
-	__m256 pv = _mm256_setzero_ps();
 	for (; j + 8 <= j1; j += 8) {
 		__m256 r[2][8], c8[2][8];
 		for (int q = 0; q < 8; q++)
@@ -486,18 +472,9 @@ AVX2 static size_t add16_avx2(const float *Gt, size_t gs, size_t G, size_t j0, s
 		transpose8(r[0], c8[0]);
 		transpose8(r[1], c8[1]);
 		__m256 sv = is ? _mm256_loadu_ps(is + j) : _mm256_set1_ps(scale);
-		for (size_t c = 0; c < k; c++) {
-			__m256 g = _mm256_mul_ps(c8[c / LANES][c % LANES], sv);
-			if (u)
-				pv = step8_avx2(W + c * d + j, u->v + c * d + j, g, u, pv);
-			else
-				_mm256_storeu_ps(grad_sum + c * d + j, g);
-		}
+		for (size_t c = 0; c < k; c++)
+			_mm256_storeu_ps(grad_sum + c * d + j, _mm256_mul_ps(c8[c / LANES][c % LANES], sv));
 	}
-	float lanes[8];
-	_mm256_storeu_ps(lanes, pv);
-	for (int l = 0; l < 8; l++)
-		*poison += lanes[l];
 	return j;
 }
 
@@ -799,23 +776,10 @@ AVX512 static inline void transpose16(const __m512 *r, __m512 *out)
  * at once (the plain loop stores k floats d apart per feature). Returns the
  * first feature it left to the plain loop.
  */
-AVX512 static inline __m512 step16_avx512(float *w, float *v, __m512 g, const struct sr_step *u, __m512 poison)
-{
-	__m512 wv = _mm512_loadu_ps(w), vv = _mm512_loadu_ps(v);
-	__m512 t = _mm512_add_ps(_mm512_mul_ps(g, _mm512_set1_ps(u->inv)), _mm512_mul_ps(_mm512_set1_ps(u->l2), wv));
-	vv = _mm512_sub_ps(_mm512_mul_ps(_mm512_set1_ps(u->mu), vv), _mm512_mul_ps(_mm512_set1_ps(u->lr), t));
-	wv = _mm512_add_ps(wv, vv);
-	_mm512_storeu_ps(v, vv);
-	_mm512_storeu_ps(w, wv);
-	return _mm512_add_ps(poison, _mm512_mul_ps(wv, _mm512_setzero_ps()));
-}
-
 AVX512 static size_t add16_avx512(const float *Gt, size_t gs, size_t G, size_t j0, size_t j1, size_t k, size_t d,
-				  const float *is, float scale, float *grad_sum, const struct sr_step *u, float *W,
-				  float *poison)
+				  const float *is, float scale, float *grad_sum)
 {
 	size_t j = j0;
-	__m512 pv = _mm512_setzero_ps();
 	for (; j + 16 <= j1; j += 16) {
 		__m512 r[16], c16[16];
 		for (int q = 0; q < 16; q++) {
@@ -827,15 +791,9 @@ AVX512 static size_t add16_avx512(const float *Gt, size_t gs, size_t G, size_t j
 		}
 		transpose16(r, c16);
 		__m512 sv = is ? _mm512_loadu_ps(is + j) : _mm512_set1_ps(scale);
-		for (size_t c = 0; c < k; c++) {
-			__m512 g = _mm512_mul_ps(c16[c], sv);
-			if (u)
-				pv = step16_avx512(W + c * d + j, u->v + c * d + j, g, u, pv);
-			else
-				_mm512_storeu_ps(grad_sum + c * d + j, g);
-		}
+		for (size_t c = 0; c < k; c++)
+			_mm512_storeu_ps(grad_sum + c * d + j, _mm512_mul_ps(c16[c], sv));
 	}
-	*poison += _mm512_reduce_add_ps(pv);
 	return j;
 }
 
@@ -867,12 +825,9 @@ struct path {
 	 * or NULL: their loss */
 	double (*rows)(const struct op *o, size_t i0, size_t i1, size_t k, bool grad);
 	/* the row groups' partials of 16 padded classes added (add_groups()
-	 * for features [j0, j1)), or NULL: the first feature it left; with
-	 * a step u, W and u->v stepped instead of grad_sum written, and the
-	 * new W times 0 added to *poison */
+	 * for features [j0, j1)), or NULL: the first feature it left */
 	size_t (*add16)(const float *Gt, size_t gs, size_t G, size_t j0, size_t j1, size_t k, size_t d,
-			const float *is, float scale, float *grad_sum, const struct sr_step *u, float *W,
-			float *poison);
+			const float *is, float scale, float *grad_sum);
 	/* load_rows() of features [j0, j1) for 16 padded classes, or NULL:
 	 * the first feature it left */
 	size_t (*load16)(const float *W, size_t d, size_t j0, size_t j1, size_t k, const float *is, float scale,
@@ -1162,47 +1117,31 @@ static void compute_groups(const struct softreg_model *m, const struct softreg_b
 }
 
 /* thread t of nt's features of grad_sum from the G partials, added in group
- * order (and thread 0 the bias); with a step u, instead, those entries of
- * W and b stepped with them, and the new entries times 0 returned (NaN
- * when one is not finite) */
-static float add_groups(const struct softreg_model *m, struct softreg_workspace *ws, const struct path *path, size_t G,
-			float *grad_sum, const struct sr_step *u, size_t t, size_t nt)
+ * order (and thread 0 the bias) */
+static void add_groups(const struct softreg_model *m, struct softreg_workspace *ws, const struct path *path, size_t G,
+		       float *grad_sum, size_t t, size_t nt)
 {
 	size_t k = m->k, d = m->d, kp = sr_sparse_blocks(k) * LANES, gs = sr_sparse_group_stride(k, d);
 	const float *is = fscales(m);
 	size_t j = sr_part(t, d, nt), j1 = sr_part(t + 1, d, nt);
-	float poison = 0;
 	if (path->add16 && kp == 2 * LANES)
-		j = path->add16(ws->Gt, gs, G, j, j1, k, d, is, m->scale, grad_sum, u, m->W, &poison);
+		j = path->add16(ws->Gt, gs, G, j, j1, k, d, is, m->scale, grad_sum);
 	for (; j < j1; j++) {
 		float s = is ? is[j] : m->scale, acc[ROWGROUP_BLOCKS * LANES];
 		memcpy(acc, ws->Gt + j * kp, kp * sizeof(float));
 		for (size_t g = 1; g < G; g++)
 			for (size_t c = 0; c < kp; c++)
 				acc[c] += ws->Gt[g * gs + j * kp + c];
-		for (size_t c = 0; c < k; c++) {
-			float g = acc[c] * s;
-			if (u) {
-				m->W[c * d + j] = sr_step_w(m->W[c * d + j], u->v + c * d + j, g, u);
-				poison += m->W[c * d + j] * 0.0f;
-			} else {
-				grad_sum[c * d + j] = g;
-			}
-		}
+		for (size_t c = 0; c < k; c++)
+			grad_sum[c * d + j] = acc[c] * s;
 	}
 	if (t == 0)
 		for (size_t c = 0; c < k; c++) {
 			float acc = 0;
 			for (size_t g = 0; g < G; g++)
 				acc += ws->Gt[g * gs + d * kp + c / LANES * GB_STRIDE + c % LANES];
-			if (u) {
-				m->b[c] = sr_step_b(m->b[c], u->v + k * d + c, acc, u);
-				poison += m->b[c] * 0.0f;
-			} else {
-				grad_sum[k * d + c] = acc;
-			}
+			grad_sum[k * d + c] = acc;
 		}
-	return poison;
 }
 
 static double chunk_losses(const struct softreg_workspace *ws, size_t nc)
@@ -1225,45 +1164,10 @@ static double rowgroup_loss_grad(const struct softreg_model *m, const struct sof
 		compute_groups(m, b, grad_sum != NULL, ws, path, G, 0, G, t, nt);
 		if (grad_sum) {
 #pragma omp barrier
-			add_groups(m, ws, path, G, grad_sum, NULL, t, nt);
+			add_groups(m, ws, path, G, grad_sum, t, nt);
 		}
 	}
 	return chunk_losses(ws, nc);
-}
-
-bool sr_sparse_fuses_step(size_t k)
-{
-	return sr_sparse_blocks(k) <= ROWGROUP_BLOCKS;
-}
-
-/* rowgroup_loss_grad() with the step in place of the gradient's store:
- * after the barrier every thread reads the loss (the same sum in the same
- * order), and steps its features if the loss allows it */
-double sr_sparse_step(struct softreg_model *m, const struct softreg_batch *b, struct softreg_workspace *ws,
-		      const struct sr_step *u, bool *finite)
-{
-	size_t nc = nchunks(b->m), G = ngroups(b->m, nc, sr_sparse_blocks(m->k));
-	const struct path *path = best_path();
-	double loss = 0;
-	float poison = 0; /* the threads' poisons added */
-	if (b->m == 0) {
-		*finite = false;
-		return 0;
-	}
-	load_bias(m, ws);
-#pragma omp parallel num_threads(team(ws, G)) reduction(+ : poison)
-	{
-		size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
-		compute_groups(m, b, true, ws, path, G, 0, G, t, nt);
-#pragma omp barrier
-		double lsum = chunk_losses(ws, nc);
-		if (t == 0)
-			loss = lsum;
-		if (sr_loss_ok(lsum, u->rows))
-			poison = add_groups(m, ws, path, G, NULL, u, t, nt);
-	}
-	*finite = sr_loss_ok(loss, u->rows) && poison == 0.0f;
-	return loss;
 }
 
 /* The same sums with the row groups shared among the processes of ws->dist
@@ -1289,8 +1193,7 @@ double sr_sparse_loss_grad_shared(const struct softreg_model *m, const struct so
 	sr_dist_gather_groups(ws->dist, ws->Gt, gs, grad_sum ? gs : 0, G, ws->loss, nc);
 	if (grad_sum) {
 #pragma omp parallel num_threads(team(ws, G))
-		add_groups(m, ws, path, G, grad_sum, NULL, (size_t)omp_get_thread_num(),
-			   (size_t)omp_get_num_threads());
+		add_groups(m, ws, path, G, grad_sum, (size_t)omp_get_thread_num(), (size_t)omp_get_num_threads());
 	}
 	return chunk_losses(ws, nc);
 }

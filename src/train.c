@@ -79,6 +79,12 @@ static double lr_at(const struct softreg_params *p, uint32_t epoch, uint64_t it,
 	}
 }
 
+/* A mean batch loss this large means logits off by thousands in the wrong
+ * direction: the rate is far too big, and with a stable softmax the loss can
+ * grow for a long time before anything overflows, so stop here rather than
+ * wait for a NaN. (The uniform guess the training starts from scores log k.) */
+#define SR_LOSS_DIVERGED 1e4
+
 static bool finite_all(const float *x, size_t n)
 {
 	float acc = 0;
@@ -152,10 +158,10 @@ static bool agree_stop(const struct softreg_dist *dist, bool mine, bool check)
  * (to make its copy) since the last step: such lines, one store or load
  * waiting for the next, made the step 8 us a batch instead of 1.3 (MNIST,
  * 2 threads); asked for a span at a time ahead (W to be written), 4 us. */
-static bool sgd_update(struct softreg_model *m, const float *g, const struct sr_step *u)
+static bool sgd_update(struct softreg_model *m, float *v, const float *g, float inv, float lr, float mu, float l2)
 {
 	size_t kd = m->k * m->d;
-	float *W = m->W, *v = u->v, poison = 0; /* NaN once W holds a NaN or an infinity */
+	float *W = m->W, poison = 0; /* NaN once W holds a NaN or an infinity */
 	sr_prefetch_span(W, (kd < SGD_SPAN ? kd : SGD_SPAN) * sizeof(float), true);
 	sr_prefetch_span(g, (kd < SGD_SPAN ? kd : SGD_SPAN) * sizeof(float), false);
 	for (size_t j0 = 0; j0 < kd; j0 += SGD_SPAN) {
@@ -164,12 +170,14 @@ static bool sgd_update(struct softreg_model *m, const float *g, const struct sr_
 		sr_prefetch_span(g + j1, next * sizeof(float), false);
 #pragma omp simd reduction(+ : poison)
 		for (size_t j = j0; j < j1; j++) {
-			W[j] = sr_step_w(W[j], v + j, g[j], u);
+			v[j] = mu * v[j] - lr * (g[j] * inv + l2 * W[j]);
+			W[j] += v[j];
 			poison += W[j] * 0.0f;
 		}
 	}
 	for (size_t j = 0; j < m->k; j++) {
-		m->b[j] = sr_step_b(m->b[j], v + kd + j, g[kd + j], u);
+		v[kd + j] = mu * v[kd + j] - lr * (g[kd + j] * inv);
+		m->b[j] += v[kd + j];
 	}
 	return poison == 0.0f && finite_all(m->b, m->k);
 }
@@ -258,8 +266,6 @@ static enum softreg_result sgd_epochs(struct sgd_ctx *c, struct softreg_train_st
 	uint64_t total = (uint64_t)p->epochs * batches;
 	size_t nval = c->p->validation;
 	double t_start = sr_now();
-	/* the sparse kernel takes the step itself, in parallel (one process) */
-	bool fused = !sr_dist_on(c->dist) && c->ws->kernel == &softreg_kernel_sparse && sr_sparse_fuses_step(k);
 
 	for (uint32_t e = st->epochs_done + 1; e <= p->epochs; e++) {
 		double t0 = sr_now(), loss_sum = 0;
@@ -293,17 +299,12 @@ static enum softreg_result sgd_epochs(struct sgd_ctx *c, struct softreg_train_st
 			int threads = probe_threads(pr, bi, batches);
 			if (pr->on)
 				omp_set_num_threads(threads);
-			struct sr_step u = {.v = st->velocity, .inv = inv, .lr = (float)lr, .mu = (float)p->momentum,
-					    .l2 = (float)p->l2, .rows = mall};
-			double tb = sr_now(), lsum;
-			bool finite;
-			if (fused) {
-				lsum = sr_sparse_step(m, &b, c->ws, &u, &finite);
-			} else {
-				lsum = c->shard ? shard_sums(c, &b) : sr_batch_sums(m, &b, c->ws, c->grad);
-				finite = sr_loss_ok(lsum, mall) && sgd_update(m, c->grad, &u);
-			}
+			double tb = sr_now();
+			double lsum = c->shard ? shard_sums(c, &b) : sr_batch_sums(m, &b, c->ws, c->grad);
 			float loss = (float)(lsum / (double)mall);
+			bool ok = isfinite(loss) && loss < SR_LOSS_DIVERGED;
+			bool finite = ok && sgd_update(m, st->velocity, c->grad, inv, (float)lr, (float)p->momentum,
+						       (float)p->l2);
 			probe_record(pr, threads, sr_now() - tb);
 			if (!finite) {
 				rep->diverged_epoch = e;

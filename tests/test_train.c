@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * test_train.c: SGD learns a separable set, detects divergence, validates its
- * parameters, follows its schedules, and stops on request; the sparse
- * kernel's fused step is the step written out. */
+ * parameters, follows its schedules, and stops on request; its step is
+ * the step written out, bit for bit. */
 #include "testutil.h"
 
 #include <math.h>
@@ -62,12 +62,12 @@ static void divergence(double lr)
 	softreg_dataset_free(&ds);
 }
 
-/* SGD on the sparse kernel, whose step is fused into its gradient's last
- * pass, against the same SGD written here: the kernel's loss_grad, then
- * v = mu v - lr (g / m + l2 W), W += v (b without l2), batch by batch in file
- * order. The same bits, at one thread and at two, with 3 classes (one block)
- * and 10 (two); batches of 256, 256 and 88 rows (two row groups, then one). */
-static void fused_step(size_t k, float l2, int threads)
+/* softreg_train's SGD on the sparse kernel against the same SGD written
+ * here: the kernel's loss_grad, then v = mu v - lr (g / m + l2 W), W += v
+ * (b without l2), batch by batch in file order. The same bits, at one
+ * thread and at two, with 3 classes (one block) and 10 (two); batches of
+ * 256, 256 and 88 rows (two row groups, then one). */
+static void sgd_step(size_t k, float l2, int threads)
 {
 	struct softreg_dataset ds;
 	char err[SOFTREG_ERRLEN] = "";
@@ -121,7 +121,7 @@ static void fused_step(size_t k, float l2, int threads)
 	softreg_dataset_free(&ds);
 }
 
-/* the fused step refuses a diverging batch too: a NaN model never comes out */
+/* the sparse kernel's training stops at a diverging batch too */
 static void sparse_divergence(double lr)
 {
 	struct softreg_dataset ds;
@@ -272,8 +272,8 @@ int main(void)
 	sparse_divergence(1e30);
 	sparse_divergence(100);
 	for (int threads = 1; threads <= 2; threads++) {
-		fused_step(3, 0.0f, threads);
-		fused_step(10, 1e-3f, threads);
+		sgd_step(3, 0.0f, threads);
+		sgd_step(10, 1e-3f, threads);
 	}
 	params();
 	schedules();
