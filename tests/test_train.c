@@ -39,21 +39,26 @@ static void separable(const struct softreg_kernel *kern)
 }
 
 /* a rate that overflows float (1e30), and one that is merely far too big (100
- * on raw pixels: the loss explodes but stays finite): both stop, with where */
-static void divergence(double lr)
+ * on raw pixels: the loss explodes but stays finite): both stop, with where;
+ * with 'kern' (the sparse kernel), on the data's CSR and that kernel */
+static void divergence(double lr, const struct softreg_kernel *kern)
 {
 	struct softreg_dataset ds;
+	char err[SOFTREG_ERRLEN] = "";
 	t_random_dataset(&ds, 300, 8, 8, 3, 5, false);
+	if (kern)
+		CHECK(softreg_dataset_sparsify(&ds, err) == SOFTREG_OK, "sparsify: %s", err);
 	struct softreg_model *m = softreg_model_alloc(3, 8, 8);
 	m->scale = 1.0f;
 	struct softreg_params p;
 	softreg_params_default(&p);
 	p.lr = lr;
 	p.epochs = 5;
+	p.kernel = kern;
 	struct softreg_report rep;
-	char err[SOFTREG_ERRLEN] = "";
 	enum softreg_result r = softreg_train(m, &ds, NULL, &p, NULL, &rep, err);
-	CHECK(r == SOFTREG_ERR_DIVERGED, "lr %g gave %s", lr, softreg_result_name(r));
+	CHECK(r == SOFTREG_ERR_DIVERGED, "lr %g (%s kernel) gave %s", lr, kern ? kern->name : "default",
+	      softreg_result_name(r));
 	CHECK(strstr(err, "training diverged at epoch 1, batch") && strstr(err, "try a smaller --lr"), "message: %s",
 	      err);
 	CHECK(rep.diverged_epoch == 1 && rep.diverged_batch >= 1, "where: epoch %u batch %zu", rep.diverged_epoch,
@@ -118,28 +123,6 @@ static void sgd_step(size_t k, float l2, int threads)
 	softreg_workspace_free(ws);
 	softreg_model_free(m);
 	softreg_model_free(ref);
-	softreg_dataset_free(&ds);
-}
-
-/* the sparse kernel's training stops at a diverging batch too */
-static void sparse_divergence(double lr)
-{
-	struct softreg_dataset ds;
-	char err[SOFTREG_ERRLEN] = "";
-	t_random_dataset(&ds, 300, 8, 8, 3, 5, false);
-	CHECK(softreg_dataset_sparsify(&ds, err) == SOFTREG_OK, "sparsify: %s", err);
-	struct softreg_model *m = softreg_model_alloc(3, 8, 8);
-	m->scale = 1.0f;
-	struct softreg_params p;
-	softreg_params_default(&p);
-	p.kernel = &softreg_kernel_sparse;
-	p.lr = lr;
-	p.epochs = 5;
-	struct softreg_report rep;
-	enum softreg_result r = softreg_train(m, &ds, NULL, &p, NULL, &rep, err);
-	CHECK(r == SOFTREG_ERR_DIVERGED && strstr(err, "training diverged at epoch 1, batch"),
-	      "sparse, lr %g: %s (%s)", lr, softreg_result_name(r), err);
-	softreg_model_free(m);
 	softreg_dataset_free(&ds);
 }
 
@@ -267,10 +250,10 @@ int main(void)
 {
 	separable(&softreg_kernel_blas);
 	separable(&softreg_kernel_naive);
-	divergence(1e30);
-	divergence(100);
-	sparse_divergence(1e30);
-	sparse_divergence(100);
+	divergence(1e30, NULL);
+	divergence(100, NULL);
+	divergence(1e30, &softreg_kernel_sparse);
+	divergence(100, &softreg_kernel_sparse);
 	for (int threads = 1; threads <= 2; threads++) {
 		sgd_step(3, 0.0f, threads);
 		sgd_step(10, 1e-3f, threads);
